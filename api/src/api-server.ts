@@ -1,0 +1,82 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { accessTokenKey } from '@vitrine/contracts/access-token';
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { createAccountsModule } from './modules/accounts/index.js';
+import { createAddressesModule } from './modules/addresses/index.js';
+import { healthRoutes } from './modules/health/health.router.js';
+import { connectDatabase } from './platform/database.js';
+import { generalRateLimit, loginRateLimits } from './platform/http/rate-limits.js';
+import { buildOpenApiDocument } from './platform/http/openapi.js';
+import type { Logger } from './platform/logger.js';
+import { migrateToLatest } from './platform/migrator.js';
+import { createRedis, redisKeys } from './platform/redis.js';
+
+export const API_VERSION = '0.1.0';
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  server: Server;
+  sequelize: Sequelize;
+  redis: Redis;
+  /** Stops accepting, lets in-flight requests finish, then closes the pools. */
+  close(): Promise<void>;
+}
+
+/** Connects, migrates, wires the modules and listens: everything `main.ts` and the tests share. */
+export async function startApi(config: Readonly<Config>, logger: Logger): Promise<RunningApi> {
+  const keys = redisKeys(config.redis.keyPrefix);
+  const redis = createRedis(config.redis.url, logger, 'api');
+  const sequelize = await connectDatabase(config.database.url, logger);
+
+  if (config.database.migrateOnStart) {
+    const applied = await migrateToLatest(sequelize, redis, keys.lock('migrations'), logger);
+    if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  }
+
+  const key = accessTokenKey(config.auth.jwtSecret);
+  const accounts = createAccountsModule({
+    sequelize,
+    logger,
+    options: {
+      accessTokenKey: key,
+      accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+      refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+      cookieSecure: config.auth.cookieSecure,
+    },
+    loginRateLimits: loginRateLimits(redis, keys, logger, config.rateLimit),
+  });
+  const addresses = createAddressesModule({ sequelize });
+  if (config.auth.admin) await accounts.service.ensureAdmin(config.auth.admin);
+
+  const routes = [...healthRoutes({ sequelize, redis }), ...accounts.routes, ...addresses.routes];
+  const app = createApp({
+    config,
+    logger,
+    accessTokenKey: key,
+    generalRateLimit: generalRateLimit(redis, keys, logger, config.rateLimit),
+    routes,
+    openApiDocument: buildOpenApiDocument(routes, API_VERSION),
+  });
+
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      await stopped;
+      await sequelize.close();
+      redis.disconnect();
+    })());
+
+  return { url: `http://127.0.0.1:${port}`, port, server, sequelize, redis, close };
+}

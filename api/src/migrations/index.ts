@@ -1,0 +1,11 @@
+import type { QueryInterface } from 'sequelize';
+import * as accountsAndAddresses from './0001-accounts-and-addresses.js';
+
+export interface Migration {
+  name: string;
+  up(queryInterface: QueryInterface): Promise<void>;
+  down(queryInterface: QueryInterface): Promise<void>;
+}
+
+/** Every migration in order. A landed migration is never edited; a change is a new entry. */
+export const MIGRATIONS: Migration[] = [{ name: '0001-accounts-and-addresses', ...accountsAndAddresses }];

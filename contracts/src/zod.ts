@@ -1,0 +1,7 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+
+// Done once here so every schema in contracts can carry OpenAPI metadata (`.openapi('Name')`).
+extendZodWithOpenApi(z);
+
+export { z };
