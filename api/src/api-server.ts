@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { accessTokenKey } from '@vitrine/contracts/access-token';
 import type { Redis } from 'ioredis';
@@ -12,6 +13,7 @@ import { healthRoutes } from './modules/health/health.router.js';
 import { connectDatabase } from './platform/database.js';
 import { generalRateLimit, loginRateLimits } from './platform/http/rate-limits.js';
 import { buildOpenApiDocument } from './platform/http/openapi.js';
+import type { Route } from './platform/http/route.js';
 import type { Logger } from './platform/logger.js';
 import { migrateToLatest } from './platform/migrator.js';
 import { createRedis, redisKeys } from './platform/redis.js';
@@ -22,6 +24,8 @@ export interface RunningApi {
   url: string;
   port: number;
   server: Server;
+  app: Express;
+  routes: readonly Route[];
   sequelize: Sequelize;
   redis: Redis;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. */
@@ -78,5 +82,5 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
       redis.disconnect();
     })());
 
-  return { url: `http://127.0.0.1:${port}`, port, server, sequelize, redis, close };
+  return { url: `http://127.0.0.1:${port}`, port, server, app, routes, sequelize, redis, close };
 }

@@ -8,14 +8,12 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const commaList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -25,7 +23,10 @@ const EnvSchema = z.object({
     .regex(/^(mysql|mariadb|sqlite):/, 'must start with mysql://, mariadb:// or sqlite:')
     .default('sqlite:.data/vitrine.sqlite'),
   MIGRATE_ON_START: booleanFromEnv.default(true),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().min(1).default('vitrine:'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 bytes').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
@@ -38,7 +39,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(1200),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
-  LOGIN_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
+  LOGIN_FAILURE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(15 * 60_000),
   TRUST_PROXY: z.string().default('loopback'),
   CORS_ORIGINS: commaList.default(['http://localhost:3000', 'http://127.0.0.1:3000']),
   BODY_LIMIT: z.string().default('100kb'),
@@ -113,7 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
       cookieSecure: e.COOKIE_SECURE ?? production,
-      admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD } : null,
+      admin:
+        e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD } : null,
     },
     orders: { paymentTtlMs: e.ORDER_PAYMENT_TTL_MS },
     payments: { webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET },

@@ -4,13 +4,7 @@ import { z } from './zod.js';
 export const Role = z.enum(['customer', 'admin']);
 export type Role = z.infer<typeof Role>;
 
-const Email = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email())
-  .openapi({ example: 'jimin@example.com' });
+const Email = z.string().trim().toLowerCase().max(254).pipe(z.email()).openapi({ example: 'jimin@example.com' });
 
 /** argon2 accepts longer input, but a bound keeps hashing cost predictable. */
 const Password = z.string().min(8, 'must be at least 8 characters').max(128);
@@ -53,3 +47,6 @@ export type RefreshedAccess = z.infer<typeof RefreshedAccess>;
 
 /** Name of the httpOnly cookie that carries the refresh token. */
 export const REFRESH_COOKIE = 'vitrine_refresh';
+
+export const UserList = z.object({ items: z.array(User), total: z.number().int() }).openapi('UserList');
+export type UserList = z.infer<typeof UserList>;

@@ -5,9 +5,7 @@ import { z } from './zod.js';
 /** The most product ids one `product:watch` may name. */
 export const MAX_WATCHED_PER_CALL = 100;
 
-export const ProductWatchPayload = z
-  .object({ productIds: z.array(Id).min(1).max(MAX_WATCHED_PER_CALL) })
-  .strict();
+export const ProductWatchPayload = z.object({ productIds: z.array(Id).min(1).max(MAX_WATCHED_PER_CALL) }).strict();
 export type ProductWatchPayload = z.infer<typeof ProductWatchPayload>;
 
 export const StockEvent = z.object({

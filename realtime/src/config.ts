@@ -36,7 +36,9 @@ const CorsOrigins = z.string().transform((value, ctx) => {
 
 const EnvSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'production', 'test'], 'must be development, production or test').default('development'),
+    NODE_ENV: z
+      .enum(['development', 'production', 'test'], 'must be development, production or test')
+      .default('development'),
     PORT: z.coerce
       .number('must be an integer between 0 and 65535')
       .int('must be an integer between 0 and 65535')
@@ -50,7 +52,10 @@ const EnvSchema = z
       .default('vitrine:'),
     JWT_SECRET: z
       .string()
-      .refine((value) => Buffer.byteLength(value, 'utf8') >= MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`)
+      .refine(
+        (value) => Buffer.byteLength(value, 'utf8') >= MIN_SECRET_BYTES,
+        `must be at least ${MIN_SECRET_BYTES} bytes`,
+      )
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
     CORS_ORIGINS: CorsOrigins.default(['http://localhost:3000', 'http://127.0.0.1:3000']),
@@ -60,7 +65,11 @@ const EnvSchema = z
     if (env.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     } else if (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must not be the development default in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'must not be the development default in production',
+      });
     }
   });
 

@@ -221,4 +221,18 @@ describe('two realtime processes on one Redis', () => {
     assert.deepEqual(await toBob, []);
     assert.deepEqual(await toAnonymous, []);
   });
+
+  it('when one process closes, then sockets on the other stay connected', async () => {
+    const { server: serverC } = await startServer();
+    const onB = await connect(urlB);
+    const disconnected = new Promise<boolean>((resolve) => {
+      onB.once('disconnect', () => resolve(true));
+      setTimeout(() => resolve(false), 300);
+    });
+
+    await serverC.close();
+
+    assert.equal(await disconnected, false);
+    assert.equal(onB.connected, true);
+  });
 });

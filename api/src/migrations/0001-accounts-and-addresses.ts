@@ -18,7 +18,12 @@ export async function up(queryInterface: QueryInterface): Promise<void> {
 
   await queryInterface.createTable('refresh_tokens', {
     id,
-    user_id: { type: DataTypes.CHAR(36), allowNull: false, references: { model: 'users', key: 'id' }, onDelete: 'CASCADE' },
+    user_id: {
+      type: DataTypes.CHAR(36),
+      allowNull: false,
+      references: { model: 'users', key: 'id' },
+      onDelete: 'CASCADE',
+    },
     // Every token of one login shares a family, so reuse of a spent token can revoke them all (RFC 9700 §4.14).
     family_id: { type: DataTypes.CHAR(36), allowNull: false },
     token_hash: { type: DataTypes.CHAR(64), allowNull: false, unique: true },
@@ -32,7 +37,12 @@ export async function up(queryInterface: QueryInterface): Promise<void> {
 
   await queryInterface.createTable('addresses', {
     id,
-    user_id: { type: DataTypes.CHAR(36), allowNull: false, references: { model: 'users', key: 'id' }, onDelete: 'CASCADE' },
+    user_id: {
+      type: DataTypes.CHAR(36),
+      allowNull: false,
+      references: { model: 'users', key: 'id' },
+      onDelete: 'CASCADE',
+    },
     recipient: { type: DataTypes.STRING(100), allowNull: false },
     phone: { type: DataTypes.STRING(32), allowNull: false },
     line1: { type: DataTypes.STRING(200), allowNull: false },

@@ -5,7 +5,15 @@ import { currentTraceId } from './trace-context.js';
 export type Logger = winston.Logger;
 
 const REDACTED = '[REDACTED]';
-const SECRET_KEYS = new Set(['authorization', 'cookie', 'set-cookie', 'password', 'accesstoken', 'refreshtoken', 'token']);
+const SECRET_KEYS = new Set([
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'accesstoken',
+  'refreshtoken',
+  'token',
+]);
 
 function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;

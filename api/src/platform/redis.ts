@@ -28,7 +28,8 @@ export function createRedis(url: string, logger: Logger, name: string): Redis {
   let reported = false;
   redis.on('error', (error: Error) => {
     // ioredis repeats the same error on every reconnect attempt; one line per outage is enough.
-    if (!reported) logger.warn('redis connection error', { error: { message: error.message }, redis: { client: name } });
+    if (!reported)
+      logger.warn('redis connection error', { error: { message: error.message }, redis: { client: name } });
     reported = true;
   });
   redis.on('ready', () => {

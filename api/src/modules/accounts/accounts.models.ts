@@ -18,7 +18,10 @@ export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAt
   updatedAt: CreationOptional<Date>;
 }
 
-export interface RefreshTokenRow extends Model<InferAttributes<RefreshTokenRow>, InferCreationAttributes<RefreshTokenRow>> {
+export interface RefreshTokenRow extends Model<
+  InferAttributes<RefreshTokenRow>,
+  InferCreationAttributes<RefreshTokenRow>
+> {
   id: string;
   userId: string;
   familyId: string;

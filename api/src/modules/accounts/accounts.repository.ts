@@ -53,6 +53,18 @@ export function createAccountsRepository({ User, RefreshToken }: AccountModels) 
       return row ? toUser(row) : null;
     },
 
+    async listUsers(page: { offset: number; limit: number }): Promise<{ items: UserRecord[]; total: number }> {
+      const { rows, count } = await User.findAndCountAll({
+        order: [
+          ['createdAt', 'DESC'],
+          ['id', 'DESC'],
+        ],
+        offset: page.offset,
+        limit: page.limit,
+      });
+      return { items: rows.map(toUser), total: count };
+    },
+
     async updateUser(id: string, changes: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'name'>>): Promise<void> {
       await User.update(changes, { where: { id } });
     },

@@ -1,4 +1,13 @@
-import { AuthSession, LoginBody, REFRESH_COOKIE, RefreshedAccess, RegisterBody, User } from '@vitrine/contracts';
+import {
+  AuthSession,
+  LoginBody,
+  PageQuery,
+  REFRESH_COOKIE,
+  RefreshedAccess,
+  RegisterBody,
+  User,
+  UserList,
+} from '@vitrine/contracts';
 import type { RequestHandler, Response } from 'express';
 import { defineRoute, type Route } from '../../platform/http/route.js';
 import type { AccountsService, IssuedSession } from './accounts.service.js';
@@ -92,7 +101,12 @@ export function accountsRoutes(deps: {
       responses: { 204: { description: 'Logged out; the refresh cookie is cleared' } },
       async handle({ req, res }) {
         await accounts.logout(readRefreshCookie(req.cookies));
-        res.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: cookieSecure, sameSite: 'strict', path: COOKIE_PATH });
+        res.clearCookie(REFRESH_COOKIE, {
+          httpOnly: true,
+          secure: cookieSecure,
+          sameSite: 'strict',
+          path: COOKIE_PATH,
+        });
         return { status: 204 };
       },
     }),
@@ -105,6 +119,18 @@ export function accountsRoutes(deps: {
       responses: { 200: { description: 'The user', schema: User } },
       async handle({ identity }) {
         return { status: 200, body: await accounts.getUser(identity.userId) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/admin/users',
+      summary: 'All accounts, newest first (administrators)',
+      tag: 'admin',
+      access: 'admin',
+      request: { query: PageQuery },
+      responses: { 200: { description: 'A page of accounts', schema: UserList } },
+      async handle({ query }) {
+        return { status: 200, body: (await accounts.listUsers(query)) satisfies UserList };
       },
     }),
   ];

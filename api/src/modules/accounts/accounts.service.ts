@@ -65,7 +65,12 @@ export function createAccountsService(deps: {
     async register(input: RegisterBody): Promise<IssuedSession> {
       const passwordHash = await hashPassword(input.password);
       try {
-        const user = await repository.insertUser({ email: input.email, passwordHash, name: input.name, role: 'customer' });
+        const user = await repository.insertUser({
+          email: input.email,
+          passwordHash,
+          name: input.name,
+          role: 'customer',
+        });
         logger.info('account registered', { user: { id: user.id }, event: { action: 'account-registered' } });
         return await startSession(user);
       } catch (error) {
@@ -136,6 +141,11 @@ export function createAccountsService(deps: {
       const user = await repository.findUserById(userId);
       if (!user) throw notFound('User');
       return toUserDto(user);
+    },
+
+    async listUsers(page: { page: number; limit: number }): Promise<{ items: User[]; total: number }> {
+      const found = await repository.listUsers({ offset: (page.page - 1) * page.limit, limit: page.limit });
+      return { items: found.items.map(toUserDto), total: found.total };
     },
 
     /** Makes sure the configured administrator exists with the configured password (run at start). */

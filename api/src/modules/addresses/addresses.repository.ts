@@ -42,7 +42,12 @@ export function createAddressesRepository({ Address: AddressModel }: AddressMode
       return row ? toAddress(row) : null;
     },
 
-    async insert(userId: string, fields: AddressFields, isDefault: boolean, transaction: Transaction): Promise<Address> {
+    async insert(
+      userId: string,
+      fields: AddressFields,
+      isDefault: boolean,
+      transaction: Transaction,
+    ): Promise<Address> {
       const row = await AddressModel.create(
         { id: uuidv7(), userId, ...fields, defaultMarker: isDefault ? true : null },
         { transaction },

@@ -55,7 +55,7 @@ export function defineRoute<
   Q extends ZodType | undefined = undefined,
   P extends ZodType | undefined = undefined,
 >(route: Route<B, Q, P, A>): Route {
-  return route as unknown as Route;
+  return route;
 }
 
 function checkAccess(access: Access, req: Request): Identity | null {
@@ -84,7 +84,7 @@ export function mountRoutes(router: Router, routes: readonly Route[]): void {
         body: request.body ? parseRequestPart(request.body as ZodType, req.body, 'body') : undefined,
         query: request.query ? parseRequestPart(request.query as ZodType, req.query, 'query') : undefined,
         params: request.params ? parseRequestPart(request.params as ZodType, req.params, 'params') : undefined,
-        identity: checkAccess(route.access, req) as Identity,
+        identity: checkAccess(route.access, req),
         req,
         res,
       };
