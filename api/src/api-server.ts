@@ -9,8 +9,11 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
+import { createCatalogModule } from './modules/catalog/index.js';
+import { createInventoryModule } from './modules/inventory/index.js';
 import { healthRoutes } from './modules/health/health.router.js';
 import { connectDatabase } from './platform/database.js';
+import { createEventBus } from './platform/events.js';
 import { generalRateLimit, loginRateLimits } from './platform/http/rate-limits.js';
 import { buildOpenApiDocument } from './platform/http/openapi.js';
 import type { Route } from './platform/http/route.js';
@@ -56,9 +59,17 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     loginRateLimits: loginRateLimits(redis, keys, logger, config.rateLimit),
   });
   const addresses = createAddressesModule({ sequelize });
+  const events = createEventBus(logger);
+  const inventory = createInventoryModule({ sequelize, redis, keyPrefix: config.redis.keyPrefix, events, logger });
+  const catalog = createCatalogModule({ sequelize, redis, keys, inventory: inventory.service, events, logger });
   if (config.auth.admin) await accounts.service.ensureAdmin(config.auth.admin);
 
-  const routes = [...healthRoutes({ sequelize, redis }), ...accounts.routes, ...addresses.routes];
+  const routes = [
+    ...healthRoutes({ sequelize, redis }),
+    ...accounts.routes,
+    ...addresses.routes,
+    ...catalog.routes,
+  ];
   const app = createApp({
     config,
     logger,

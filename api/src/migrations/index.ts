@@ -1,5 +1,6 @@
 import type { QueryInterface } from 'sequelize';
 import * as accountsAndAddresses from './0001-accounts-and-addresses.js';
+import * as catalogAndInventory from './0002-catalog-and-inventory.js';
 
 export interface Migration {
   name: string;
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration in order. A landed migration is never edited; a change is a new entry. */
-export const MIGRATIONS: Migration[] = [{ name: '0001-accounts-and-addresses', ...accountsAndAddresses }];
+export const MIGRATIONS: Migration[] = [
+  { name: '0001-accounts-and-addresses', ...accountsAndAddresses },
+  { name: '0002-catalog-and-inventory', ...catalogAndInventory },
+];
