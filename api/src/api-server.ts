@@ -9,11 +9,15 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
-import { createCatalogModule } from './modules/catalog/index.js';
+import { createCatalogModule, type CatalogService } from './modules/catalog/index.js';
 import { createInventoryModule } from './modules/inventory/index.js';
+import { createOrdersModule, type OrdersService } from './modules/orders/index.js';
+import { createPaymentsModule, type PaymentsService } from './modules/payments/index.js';
 import { healthRoutes } from './modules/health/health.router.js';
 import { connectDatabase } from './platform/database.js';
-import { createEventBus } from './platform/events.js';
+import { createEventBus, type EventBus } from './platform/events.js';
+import { createIdempotency } from './platform/idempotency.js';
+import { createOutbox } from './platform/outbox.js';
 import { generalRateLimit, loginRateLimits } from './platform/http/rate-limits.js';
 import { buildOpenApiDocument } from './platform/http/openapi.js';
 import type { Route } from './platform/http/route.js';
@@ -31,6 +35,8 @@ export interface RunningApi {
   routes: readonly Route[];
   sequelize: Sequelize;
   redis: Redis;
+  events: EventBus;
+  services: { catalog: CatalogService; orders: OrdersService; payments: PaymentsService };
   /** Stops accepting, lets in-flight requests finish, then closes the pools. */
   close(): Promise<void>;
 }
@@ -60,15 +66,60 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   });
   const addresses = createAddressesModule({ sequelize });
   const events = createEventBus(logger);
-  const inventory = createInventoryModule({ sequelize, redis, keyPrefix: config.redis.keyPrefix, events, logger });
-  const catalog = createCatalogModule({ sequelize, redis, keys, inventory: inventory.service, events, logger });
+  const outbox = createOutbox({ sequelize, events, logger });
+  const idempotency = createIdempotency(sequelize);
+  const inventory = createInventoryModule({
+    sequelize,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    outbox,
+    logger,
+    reservationTtlMs: config.orders.paymentTtlMs + 3_600_000,
+  });
+  const catalog = createCatalogModule({
+    sequelize,
+    redis,
+    keys,
+    inventory: inventory.service,
+    events,
+    logger,
+    options: { cacheEnabled: config.catalog.cacheEnabled },
+  });
+  const orders = createOrdersModule({
+    sequelize,
+    redis,
+    inventory: inventory.service,
+    addresses: addresses.service,
+    catalog: catalog.service,
+    outbox,
+    idempotency,
+    queueOptions: { redisUrl: config.redis.url, prefix: keys.bull },
+    sweeperLockKey: keys.lock('orders-expiry-sweeper'),
+    paymentTtlMs: config.orders.paymentTtlMs,
+    logger,
+  });
+  const payments = createPaymentsModule({
+    sequelize,
+    redis,
+    lockKey: (orderId) => keys.lock(`order-payment-${orderId}`),
+    orders: orders.service,
+    idempotency,
+    webhookSecret: config.payments.webhookSecret,
+    logger,
+  });
   if (config.auth.admin) await accounts.service.ensureAdmin(config.auth.admin);
+  if (config.runWorkers) {
+    outbox.startPolling();
+    await orders.expiry.start();
+  }
 
   const routes = [
     ...healthRoutes({ sequelize, redis }),
     ...accounts.routes,
     ...addresses.routes,
     ...catalog.routes,
+    ...orders.routes,
+    ...payments.routes,
   ];
   const app = createApp({
     config,
@@ -89,9 +140,22 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
       const stopped = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       await stopped;
+      await orders.expiry.stop();
+      await outbox.stop();
       await sequelize.close();
       redis.disconnect();
     })());
 
-  return { url: `http://127.0.0.1:${port}`, port, server, app, routes, sequelize, redis, close };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    app,
+    routes,
+    sequelize,
+    redis,
+    events,
+    services: { catalog: catalog.service, orders: orders.service, payments: payments.service },
+    close,
+  };
 }

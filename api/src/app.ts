@@ -29,7 +29,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(cors({ origin: deps.config.http.corsOrigins, credentials: true }));
   app.use('/api', deps.generalRateLimit);
-  app.use(express.json({ limit: deps.config.http.bodyLimit }));
+  app.use(
+    express.json({
+      limit: deps.config.http.bodyLimit,
+      verify: (req, _res, buffer) => {
+        (req as express.Request).rawBody = buffer;
+      },
+    }),
+  );
   app.use(cookieParser());
   app.use('/api', gateway(deps.accessTokenKey));
 

@@ -4,5 +4,7 @@ export * from './errors.js';
 export * from './health.js';
 export * from './accounts.js';
 export * from './addresses.js';
+export * from './catalog.js';
 export * from './orders.js';
+export * from './payments.js';
 export * from './realtime.js';

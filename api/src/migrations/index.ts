@@ -1,6 +1,7 @@
 import type { QueryInterface } from 'sequelize';
 import * as accountsAndAddresses from './0001-accounts-and-addresses.js';
 import * as catalogAndInventory from './0002-catalog-and-inventory.js';
+import * as ordersAndPayments from './0004-orders-payments-idempotency-outbox.js';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { name: '0001-accounts-and-addresses', ...accountsAndAddresses },
   { name: '0002-catalog-and-inventory', ...catalogAndInventory },
+  { name: '0004-orders-payments-idempotency-outbox', ...ordersAndPayments },
 ];

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
-import { Sequelize } from 'sequelize';
+import { Sequelize, Transaction } from 'sequelize';
 import type { Logger } from './logger.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -53,22 +53,84 @@ async function ensureMysqlDatabase(target: DatabaseTarget): Promise<void> {
   }
 }
 
+interface SqliteConnection {
+  configure(option: 'busyTimeout', milliseconds: number): void;
+  exec(sql: string, done: (error: Error | null) => void): void;
+}
+
+/**
+ * Sequelize opens a separate SQLite connection per transaction and runs no connect hooks for
+ * SQLite, so each new connection is configured here: WAL lets readers run beside the writer, and
+ * a busy timeout makes a writer wait its turn instead of failing with SQLITE_BUSY.
+ */
+function configureEverySqliteConnection(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(options: unknown): Promise<SqliteConnection>;
+  };
+  const getConnection = manager.getConnection.bind(manager);
+  const configured = new WeakSet<SqliteConnection>();
+  manager.getConnection = async (options) => {
+    const connection = await getConnection(options);
+    if (!configured.has(connection)) {
+      configured.add(connection);
+      connection.configure('busyTimeout', 15_000);
+      await new Promise<void>((done, fail) =>
+        connection.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;', (error) =>
+          error ? fail(error) : done(),
+        ),
+      );
+    }
+    return connection;
+  };
+}
+
+/**
+ * SQLite admits one writer at a time, and node-sqlite3 waits for a busy database on one of libuv's
+ * four worker threads: a handful of writers waiting there would starve the thread the lock holder
+ * needs to commit. So this process queues its own writes (transactions and lone INSERT/UPDATE/
+ * DELETE) and hands SQLite one at a time; other processes on the same file are still queued by
+ * the busy timeout.
+ */
+function serializeSqliteWrites(sequelize: Sequelize): void {
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = tail.then(work, work);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  const transaction = sequelize.transaction.bind(sequelize) as (...args: unknown[]) => Promise<unknown>;
+  (sequelize as unknown as { transaction: (...args: unknown[]) => Promise<unknown> }).transaction = (...args) =>
+    // An unmanaged transaction (no callback) cannot be queued: its end is not ours to see.
+    typeof args[args.length - 1] === 'function' ? inTurn(() => transaction(...args)) : transaction(...args);
+
+  const query = sequelize.query.bind(sequelize) as (
+    sql: unknown,
+    options?: { transaction?: unknown },
+  ) => Promise<unknown>;
+  (sequelize as unknown as { query: typeof query }).query = (sql, options) => {
+    const text = typeof sql === 'string' ? sql : ((sql as { query?: string } | null)?.query ?? '');
+    const isWrite = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(text);
+    return isWrite && !options?.transaction ? inTurn(() => query(sql, options)) : query(sql, options);
+  };
+}
+
 export async function connectDatabase(url: string, logger: Logger): Promise<Sequelize> {
   const target = parseDatabaseUrl(url);
   const logging = (sql: string) => logger.debug(sql, { event: { category: ['database'] } });
 
   if (target.dialect === 'sqlite') {
     mkdirSync(dirname(target.database), { recursive: true });
-    const sequelize = new Sequelize({ dialect: 'sqlite', storage: target.database, logging });
-    // WAL lets readers run beside the writer; busy_timeout makes a second process wait instead of failing.
-    sequelize.addHook('afterConnect', async (connection) => {
-      const db = connection as { exec(sql: string, done: (error: Error | null) => void): void };
-      await new Promise<void>((done, fail) =>
-        db.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;', (error) =>
-          error ? fail(error) : done(),
-        ),
-      );
+    const sequelize = new Sequelize({
+      dialect: 'sqlite',
+      storage: target.database,
+      logging,
+      // SQLite has one writer: taking the write lock at BEGIN lets busy_timeout queue writers,
+      // where a DEFERRED transaction that reads first would fail with SQLITE_BUSY on its first write.
+      transactionType: Transaction.TYPES.IMMEDIATE,
     });
+    configureEverySqliteConnection(sequelize);
+    serializeSqliteWrites(sequelize);
     await sequelize.authenticate();
     return sequelize;
   }
@@ -80,6 +142,9 @@ export async function connectDatabase(url: string, logger: Logger): Promise<Sequ
     port: target.port,
     logging,
     timezone: '+00:00',
+    // Correctness rests on conditional updates and unique keys, not on snapshots; READ COMMITTED
+    // takes no gap locks, so unrelated inserts (two users' first addresses) cannot deadlock.
+    isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED,
     pool: { max: 20, min: 0, idle: 10_000, acquire: 30_000 },
     dialectOptions: { charset: 'utf8mb4', supportBigNumbers: true },
   });
@@ -89,4 +154,10 @@ export async function connectDatabase(url: string, logger: Logger): Promise<Sequ
 
 export function dialectOf(sequelize: Sequelize): Dialect {
   return sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql';
+}
+
+/** A transaction that lost a deadlock or a lock wait (MySQL) or found the database busy (SQLite) may simply be run again. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const code = (error as { parent?: { code?: string } } | null)?.parent?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
 }

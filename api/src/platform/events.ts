@@ -1,14 +1,30 @@
 import { EventEmitter } from 'node:events';
+import type { CancelReason, OrderLine, OrderStatus } from '@vitrine/contracts';
 import type { Logger } from './logger.js';
 
+/** What every order event carries: enough for realtime, email and logs without another query. */
+export interface OrderEventPayload {
+  orderId: string;
+  userId: string;
+  status: OrderStatus;
+  total: number;
+  currency: string;
+  items: OrderLine[];
+  expiresAt: string;
+  cancelReason?: CancelReason;
+}
+
 /**
- * In-process domain events, published only after the transaction that caused them committed
- * (services call `publish` from `transaction.afterCommit`). Listeners are side effects: cache
- * invalidation, realtime fan-out, email; a failing listener is logged and never undoes the change.
+ * Domain events. Services write them to the outbox inside the transaction that caused them; the
+ * outbox publishes them here only after commit. Listeners are side effects (cache invalidation,
+ * realtime fan-out, email): a failing listener is logged and never undoes the change.
  */
 export interface DomainEvents {
   'product.changed': { productId: string };
   'stock.changed': { productId: string; available: number };
+  'order.placed': OrderEventPayload;
+  'order.paid': OrderEventPayload;
+  'order.cancelled': OrderEventPayload;
 }
 
 export type DomainEventName = keyof DomainEvents;
@@ -29,7 +45,9 @@ export function createEventBus(logger: Logger): EventBus {
       emitter.on(name, (payload: DomainEvents[typeof name]) => {
         Promise.resolve()
           .then(() => listener(payload))
-          .catch((error: unknown) => logger.error('domain event listener failed', { err: error, event: { action: name } }));
+          .catch((error: unknown) =>
+            logger.error('domain event listener failed', { err: error, event: { action: name } }),
+          );
       });
     },
   };

@@ -47,3 +47,45 @@ export async function loginUser(apiUrl: string, email: string, password: string)
 }
 
 export const bearer = (session: { accessToken: string }) => ({ Authorization: `Bearer ${session.accessToken}` });
+
+export const ADMIN = { email: 'admin@vitrine.test', password: 'admin-password-1234' };
+/** Env for `startTestApi` that bootstraps the admin account above. */
+export const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
+
+export interface NewProduct {
+  name: string;
+  description: string;
+  price: number;
+  stock: number;
+  currency?: string;
+  imageUrl?: string;
+}
+
+export function buildProduct(overrides: Partial<NewProduct> = {}): NewProduct {
+  const id = randomBytes(3).toString('hex');
+  return {
+    name: `Ceramic mug ${id}`,
+    description: 'Hand-glazed stoneware, 350 ml',
+    price: 12900,
+    stock: 10,
+    ...overrides,
+  };
+}
+
+/** Creates a product through the admin API and answers its id. */
+export async function createProduct(
+  apiUrl: string,
+  admin: { accessToken: string },
+  overrides: Partial<NewProduct> = {},
+): Promise<string> {
+  const response = await request(apiUrl).post('/api/products').set(bearer(admin)).send(buildProduct(overrides));
+  if (response.status !== 201)
+    throw new Error(`product not created: ${response.status} ${JSON.stringify(response.body)}`);
+  return (response.body as { id: string }).id;
+}
+
+/** Adds an address for the shopper and answers its id. */
+export async function createAddress(apiUrl: string, shopper: { accessToken: string }): Promise<string> {
+  const response = await request(apiUrl).post('/api/addresses').set(bearer(shopper)).send(buildAddress()).expect(201);
+  return (response.body as { id: string }).id;
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signAccessToken } from '@vitrine/contracts/access-token';
 import type { LoginBody, RegisterBody, User } from '@vitrine/contracts';
-import type { Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, notFound, unauthenticated } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
@@ -43,15 +43,22 @@ export function createAccountsService(deps: {
   const { sequelize, repository, logger, options } = deps;
   const badRefresh = () => unauthenticated('Refresh token is invalid or expired; log in again');
 
-  async function startSession(user: UserRecord, familyId = uuidv7()): Promise<IssuedSession> {
+  async function startSession(
+    user: UserRecord,
+    familyId = uuidv7(),
+    transaction?: Transaction,
+  ): Promise<IssuedSession> {
     const refreshToken = randomBytes(32).toString('base64url');
     const refreshTokenExpiresAt = new Date(Date.now() + options.refreshTokenTtlDays * DAY_MS);
-    await repository.insertRefreshToken({
-      userId: user.id,
-      familyId,
-      tokenHash: hashRefreshToken(refreshToken),
-      expiresAt: refreshTokenExpiresAt,
-    });
+    await repository.insertRefreshToken(
+      {
+        userId: user.id,
+        familyId,
+        tokenHash: hashRefreshToken(refreshToken),
+        expiresAt: refreshTokenExpiresAt,
+      },
+      transaction,
+    );
     const accessToken = await signAccessToken(
       { userId: user.id, role: user.role },
       options.accessTokenKey,
@@ -117,17 +124,19 @@ export function createAccountsService(deps: {
       }
       if (token.expiresAt.getTime() <= now.getTime()) throw badRefresh();
 
-      const spent = await sequelize.transaction((transaction) =>
-        repository.spendRefreshToken(token.id, now, transaction),
-      );
-      if (!spent) {
+      // Spending the old token and issuing its successor commit together: a concurrent request
+      // with the same token waits on the spent row, loses, and then revokes the successor too.
+      const session = await sequelize.transaction(async (transaction) => {
+        if (!(await repository.spendRefreshToken(token.id, now, transaction))) return null;
+        const user = await repository.findUserById(token.userId);
+        return user ? startSession(user, token.familyId, transaction) : null;
+      });
+      if (!session) {
         // Another request spent it a moment ago: the same token presented twice is reuse too.
         await revokeFamilyForReuse();
         throw badRefresh();
       }
-      const user = await repository.findUserById(token.userId);
-      if (!user) throw badRefresh();
-      return startSession(user, token.familyId);
+      return session;
     },
 
     /** Ends the session the refresh token belongs to (all tokens of its family). */

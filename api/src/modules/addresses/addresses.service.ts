@@ -1,5 +1,6 @@
 import type { Address, CreateAddressBody, UpdateAddressBody } from '@vitrine/contracts';
 import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import { isRetryableTransactionError } from '../../platform/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import type { AddressesRepository, AddressFields } from './addresses.repository.js';
 
@@ -18,13 +19,18 @@ function fieldsOf(body: CreateAddressBody | UpdateAddressBody): Partial<AddressF
 export function createAddressesService(deps: { sequelize: Sequelize; repository: AddressesRepository }) {
   const { sequelize, repository } = deps;
 
-  /** Two concurrent changes can both try to set a default; the unique index refuses one, which then retries. */
+  /**
+   * Two concurrent changes can both try to set a default; the unique index refuses one (or the
+   * database picks a deadlock victim), which then runs again and sees the other's result.
+   */
   async function inTransaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
-    try {
-      return await sequelize.transaction(work);
-    } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) throw error;
-      return sequelize.transaction(work);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sequelize.transaction(work);
+      } catch (error) {
+        const retryable = error instanceof UniqueConstraintError || isRetryableTransactionError(error);
+        if (!retryable || attempt >= 3) throw error;
+      }
     }
   }
 
@@ -46,7 +52,7 @@ export function createAddressesService(deps: { sequelize: Sequelize; repository:
           throw new AppError('VALIDATION_FAILED', `An address book holds at most ${MAX_ADDRESSES_PER_USER} addresses`);
         }
         const becomesDefault = existing === 0 || body.isDefault === true;
-        if (becomesDefault) await repository.clearDefault(userId, transaction);
+        if (becomesDefault && existing > 0) await repository.clearDefault(userId, transaction);
         return repository.insert(userId, fieldsOf(body) as AddressFields, becomesDefault, transaction);
       });
     },

@@ -15,7 +15,10 @@ export interface StockLevelRow extends Model<InferAttributes<StockLevelRow>, Inf
 
 export type StockChangeReason = 'INITIAL' | 'ADJUSTMENT' | 'ORDER_RESERVED' | 'ORDER_RELEASED';
 
-export interface StockLedgerRow extends Model<InferAttributes<StockLedgerRow>, InferCreationAttributes<StockLedgerRow>> {
+export interface StockLedgerRow extends Model<
+  InferAttributes<StockLedgerRow>,
+  InferCreationAttributes<StockLedgerRow>
+> {
   id: CreationOptional<number>;
   productId: string;
   delta: number;

@@ -1,33 +1,72 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { AppError, notFound } from '../../platform/errors.js';
-import type { EventBus } from '../../platform/events.js';
 import type { Logger } from '../../platform/logger.js';
+import type { Outbox } from '../../platform/outbox.js';
 import type { InventoryRepository } from './inventory.repository.js';
-import type { StockCounters } from './stock-counters.js';
+import type { StockCounters, StockLine } from './stock-counters.js';
 
-/** Buyable stock of each product: seeded at creation, moved by admins and orders, read by the catalog. */
+export type { StockLine } from './stock-counters.js';
+
+/** One order's lines, for releasing stock in batches. */
+export interface OrderStock {
+  orderId: string;
+  lines: readonly StockLine[];
+}
+
+const outOfStock = (productId: string, available?: number) =>
+  new AppError('OUT_OF_STOCK', 'Not enough stock for this order', { productId, available });
+
+/** Same product ids, summed, in one fixed order: every transaction locks rows in this order, so none deadlock. */
+export function normalizeLines(lines: readonly StockLine[]): StockLine[] {
+  const totals = new Map<string, number>();
+  for (const line of lines) totals.set(line.productId, (totals.get(line.productId) ?? 0) + line.quantity);
+  return [...totals]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/**
+ * Buyable stock of each product. Orders reserve it in two steps: an atomic Redis reservation (the
+ * gate: sold-out answers never reach the database, and buyers never queue behind a lock), then a
+ * conditional update per line in the order's own transaction (the fence: the database never goes
+ * below zero, whatever Redis believed).
+ */
 export function createInventoryService(deps: {
   sequelize: Sequelize;
   repository: InventoryRepository;
   counters: StockCounters;
-  events: EventBus;
+  outbox: Outbox;
   logger: Logger;
+  reservationTtlMs: number;
 }) {
-  const { sequelize, repository, counters, events, logger } = deps;
+  const { sequelize, repository, counters, outbox, logger } = deps;
 
-  const announce = (productId: string, available: number) => events.publish('stock.changed', { productId, available });
+  const recordStockChanges = async (productIds: Iterable<string>, transaction: Transaction) => {
+    const levels = await repository.findAvailable([...productIds], transaction);
+    for (const [productId, available] of levels) {
+      await outbox.record(transaction, 'stock.changed', { productId, available });
+    }
+  };
+
+  /** Reloads counters from the database, e.g. after the database refused what Redis allowed. */
+  const resyncCounters = async (productIds: readonly string[]) => {
+    const levels = await repository.findAvailable(productIds);
+    await Promise.all([...levels].map(([productId, available]) => counters.set(productId, available))).catch(
+      () => undefined,
+    );
+  };
 
   return {
     /** Gives a new product its initial stock, inside the transaction that creates the product. */
     async seedStock(productId: string, quantity: number, transaction: Transaction): Promise<void> {
       await repository.insertLevel(productId, quantity, transaction);
       await repository.appendLedger([{ productId, delta: quantity, reason: 'INITIAL' }], transaction);
-      transaction.afterCommit(async () => {
-        await counters.set(productId, quantity).catch((error: unknown) => {
+      await outbox.record(transaction, 'stock.changed', { productId, available: quantity });
+      transaction.afterCommit(() =>
+        counters.set(productId, quantity).catch((error: unknown) => {
           logger.warn('stock counter not seeded; it will load on first read', { err: error });
-        });
-        announce(productId, quantity);
-      });
+        }),
+      );
     },
 
     /**
@@ -48,7 +87,7 @@ export function createInventoryService(deps: {
       unique.forEach((productId, index) => {
         const value = cached[index];
         if (value === null || value === undefined) missing.push(productId);
-        else result.set(productId, value);
+        else result.set(productId, Math.max(0, value));
       });
       if (missing.length > 0) {
         const fromDatabase = await repository.findAvailable(missing);
@@ -70,14 +109,97 @@ export function createInventoryService(deps: {
           });
         }
         await repository.appendLedger([{ productId, delta, reason: 'ADJUSTMENT', note }], transaction);
-        const levels = await repository.findAvailable([productId], transaction);
-        return levels.get(productId) ?? 0;
+        await recordStockChanges([productId], transaction);
+        return (await repository.findAvailable([productId], transaction)).get(productId) ?? 0;
       });
       await counters.addIfPresent(productId, delta).catch((error: unknown) => {
         logger.warn('stock counter not updated after adjustment', { err: error });
       });
-      announce(productId, available);
       return available;
+    },
+
+    /**
+     * The gate: takes all lines from the Redis counters or none. OUT_OF_STOCK here never touched
+     * the database. With Redis away the gate opens and the database decides alone.
+     */
+    async reserveInCounters(orderId: string, lines: readonly StockLine[]): Promise<boolean> {
+      try {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const result = await counters.reserve(orderId, lines, deps.reservationTtlMs);
+          if (result.outcome === 'reserved') return true;
+          if (result.outcome === 'short') throw outOfStock(result.productId);
+          const levels = await repository.findAvailable(lines.map((line) => line.productId));
+          const unknown = lines.find((line) => !levels.has(line.productId));
+          if (unknown) throw new AppError('NOT_FOUND', 'Product not found', { productId: unknown.productId });
+          await counters.load(levels);
+        }
+        return false;
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        logger.warn('stock counters unavailable; the database alone guards this order', { err: error });
+        return false;
+      }
+    },
+
+    /** The fence: conditional updates in the order's transaction (lines normalized, so in a fixed order). */
+    async reserveInDatabase(orderId: string, lines: readonly StockLine[], transaction: Transaction): Promise<void> {
+      for (const line of lines) {
+        if (!(await repository.changeAvailable(line.productId, -line.quantity, transaction))) {
+          throw outOfStock(line.productId);
+        }
+      }
+      await repository.appendLedger(
+        lines.map((line) => ({ productId: line.productId, delta: -line.quantity, reason: 'ORDER_RESERVED', orderId })),
+        transaction,
+      );
+      await recordStockChanges(
+        lines.map((line) => line.productId),
+        transaction,
+      );
+    },
+
+    /** Gives the counters back what an order that never committed had taken. */
+    async abandonReservation(orderId: string, lines: readonly StockLine[], databaseRefused: boolean): Promise<void> {
+      try {
+        await counters.undoReservation(orderId, lines);
+        // Redis allowed what the database refused: the counters were ahead of the truth.
+        if (databaseRefused) await resyncCounters(lines.map((line) => line.productId));
+      } catch (error) {
+        logger.warn('stock reservation not undone in Redis', { err: error, order: { id: orderId } });
+      }
+    },
+
+    /**
+     * Returns the stock of cancelled or expired orders in the caller's transaction, one UPDATE per
+     * product however many orders (so a wave of expiries does not fight buyers row by row).
+     */
+    async releaseForOrders(orders: readonly OrderStock[], transaction: Transaction): Promise<void> {
+      const perProduct = new Map<string, number>();
+      for (const order of orders) {
+        for (const line of order.lines)
+          perProduct.set(line.productId, (perProduct.get(line.productId) ?? 0) + line.quantity);
+      }
+      const sorted = normalizeLines([...perProduct].map(([productId, quantity]) => ({ productId, quantity })));
+      for (const line of sorted) await repository.changeAvailable(line.productId, line.quantity, transaction);
+      await repository.appendLedger(
+        orders.flatMap((order) =>
+          order.lines.map((line) => ({
+            productId: line.productId,
+            delta: line.quantity,
+            reason: 'ORDER_RELEASED' as const,
+            orderId: order.orderId,
+          })),
+        ),
+        transaction,
+      );
+      await recordStockChanges(perProduct.keys(), transaction);
+      transaction.afterCommit(async () => {
+        for (const order of orders) {
+          await counters.release(order.orderId, order.lines).catch((error: unknown) => {
+            logger.warn('stock counters not released; they reload from the database', { err: error });
+          });
+        }
+      });
     },
   };
 }

@@ -3,6 +3,38 @@ import type { Redis } from 'ioredis';
 const ADD_IF_PRESENT = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) else return nil end`;
 
 /**
+ * Takes every line of one order or none, atomically. KEYS[1] marks the reservation (so a retry with
+ * the same order id does not take twice); KEYS[2..] are the counters, ARGV[1] the marker's TTL and
+ * ARGV[2..] the quantities. Answers 1 when reserved (or already), 0 when a line lacks stock (the
+ * 1-based line index comes second), -1 when a counter is not loaded (its line index second).
+ */
+const RESERVE_ALL_OR_NONE = `
+if redis.call('exists', KEYS[1]) == 1 then return {1, 0} end
+for i = 2, #KEYS do
+  local available = redis.call('get', KEYS[i])
+  if not available then return {-1, i - 1} end
+  if tonumber(available) < tonumber(ARGV[i]) then return {0, i - 1} end
+end
+for i = 2, #KEYS do redis.call('decrby', KEYS[i], ARGV[i]) end
+redis.call('set', KEYS[1], '1', 'PX', ARGV[1])
+return {1, 0}`;
+
+/** Gives back what RESERVE_ALL_OR_NONE took, once: only while its marker still exists. */
+const UNDO_RESERVATION = `
+if redis.call('del', KEYS[1]) == 0 then return 0 end
+for i = 2, #KEYS do
+  if redis.call('exists', KEYS[i]) == 1 then redis.call('incrby', KEYS[i], ARGV[i - 1]) end
+end
+return 1`;
+
+export type CounterReservation = { outcome: 'reserved' } | { outcome: 'short' | 'unloaded'; productId: string };
+
+export interface StockLine {
+  productId: string;
+  quantity: number;
+}
+
+/**
  * Buyable stock per product, mirrored in Redis so that reads (catalog overlay) and the order hot
  * path do not touch the database. A missing counter is loaded from the database on demand; the
  * database stays the last word, so a counter that is briefly off can refuse a buyer early, never
@@ -10,6 +42,8 @@ const ADD_IF_PRESENT = `if redis.call('exists', KEYS[1]) == 1 then return redis.
  */
 export function createStockCounters(redis: Redis, prefix: string) {
   const key = (productId: string) => `${prefix}stock:${productId}`;
+  const reservationKey = (orderId: string) => `${prefix}stock-reservation:${orderId}`;
+
   return {
     key,
 
@@ -19,7 +53,7 @@ export function createStockCounters(redis: Redis, prefix: string) {
       return values.map((value) => (value === null ? null : Number(value)));
     },
 
-    /** Loads a counter unless another process loaded (and may have moved) it first. */
+    /** Loads counters unless another process loaded (and may have moved) them first. */
     async load(levels: ReadonlyMap<string, number>): Promise<void> {
       if (levels.size === 0) return;
       const pipeline = redis.pipeline();
@@ -34,6 +68,34 @@ export function createStockCounters(redis: Redis, prefix: string) {
     /** Applies a committed change to a loaded counter; an unloaded one will be read fresh later. */
     async addIfPresent(productId: string, delta: number): Promise<void> {
       await redis.eval(ADD_IF_PRESENT, 1, key(productId), delta);
+    },
+
+    async reserve(orderId: string, lines: readonly StockLine[], markerTtlMs: number): Promise<CounterReservation> {
+      const keys = [reservationKey(orderId), ...lines.map((line) => key(line.productId))];
+      const [code, index] = (await redis.eval(
+        RESERVE_ALL_OR_NONE,
+        keys.length,
+        ...keys,
+        markerTtlMs,
+        ...lines.map((line) => line.quantity),
+      )) as [number, number];
+      if (code === 1) return { outcome: 'reserved' };
+      const productId = lines[index - 1]?.productId ?? '';
+      return { outcome: code === 0 ? 'short' : 'unloaded', productId };
+    },
+
+    /** Undoes a reservation whose order never committed. */
+    async undoReservation(orderId: string, lines: readonly StockLine[]): Promise<void> {
+      const keys = [reservationKey(orderId), ...lines.map((line) => key(line.productId))];
+      await redis.eval(UNDO_RESERVATION, keys.length, ...keys, ...lines.map((line) => line.quantity));
+    },
+
+    /** After an order's stock came back in the database (cancel, expiry): the counters follow. */
+    async release(orderId: string, lines: readonly StockLine[]): Promise<void> {
+      const pipeline = redis.pipeline();
+      pipeline.del(reservationKey(orderId));
+      for (const line of lines) pipeline.eval(ADD_IF_PRESENT, 1, key(line.productId), line.quantity);
+      await pipeline.exec();
     },
   };
 }

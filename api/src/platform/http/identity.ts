@@ -15,6 +15,8 @@ declare global {
       identity?: Identity | null;
       /** Why a presented access token was refused, for the 401 message. */
       identityRefusal?: string;
+      /** The exact bytes of a JSON body, for signature checks (payment webhooks). */
+      rawBody?: Buffer;
     }
   }
 }

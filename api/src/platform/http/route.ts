@@ -24,6 +24,11 @@ export interface HttpAnswer {
   body?: unknown;
 }
 
+/** A JSON body serialized already (e.g. assembled from a cache), sent as these bytes without JSON.stringify. */
+export class JsonBytes {
+  constructor(readonly bytes: Buffer) {}
+}
+
 export interface ResponseSpec {
   description: string;
   schema?: ZodType;
@@ -68,6 +73,7 @@ function checkAccess(access: Access, req: Request): Identity | null {
 
 function answer(res: Response, result: HttpAnswer): void {
   if (result.body === undefined) res.status(result.status).end();
+  else if (result.body instanceof JsonBytes) res.status(result.status).type('json').send(result.body.bytes);
   else res.status(result.status).json(result.body);
 }
 

@@ -2,7 +2,7 @@ import type { FieldIssue } from '@vitrine/contracts';
 import type { ZodError, ZodType, z } from 'zod';
 import { AppError } from '../errors.js';
 
-export type RequestPart = 'body' | 'query' | 'params';
+export type RequestPart = 'body' | 'query' | 'params' | 'headers';
 
 /** Flattens zod issues to `{field, message}`, naming each unknown key as its own field. */
 export function fieldIssues(error: ZodError): FieldIssue[] {

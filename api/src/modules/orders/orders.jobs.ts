@@ -1,0 +1,135 @@
+import type { Redis } from 'ioredis';
+import type Queue from 'bull';
+import type { Logger } from '../../platform/logger.js';
+import {
+  createQueue,
+  registerProcessors,
+  withTrace,
+  type QueueOptions,
+  type TracedJob,
+} from '../../platform/queues.js';
+import { tryAcquireLock } from '../../platform/redis-lock.js';
+import type { ExpiryScheduler, OrdersService } from './orders.service.js';
+
+export const ORDERS_QUEUE = 'orders';
+export const EXPIRE_UNPAID_ORDER = 'orders.expire-unpaid';
+const JOB_NAMES = [EXPIRE_UNPAID_ORDER] as const;
+
+export interface ExpireUnpaidOrderJob extends TracedJob {
+  orderId: string;
+}
+
+/** Bull refuses ids containing ':' or made only of digits; this one is neither, and unique per order. */
+const expiryJobId = (orderId: string) => `order-${orderId}-expire`;
+
+const SWEEP_INTERVAL_MS = 1_000;
+const SWEEP_BATCH = 200;
+
+/**
+ * On-time expiry of unpaid orders: one delayed Bull job per order fires at its deadline. The
+ * database's `expires_at` stays the truth: at start (and when Redis comes back) every pending order
+ * is scheduled again, and a sweeper, one process at a time, expires whatever is overdue, so orders
+ * expire even if every process was killed and Redis was emptied meanwhile.
+ */
+export function createOrderExpiry(deps: {
+  orders: OrdersService;
+  redis: Redis;
+  queueOptions: QueueOptions;
+  sweeperLockKey: string;
+  logger: Logger;
+}) {
+  const { orders, redis, logger } = deps;
+  const queue: Queue.Queue<ExpireUnpaidOrderJob> = createQueue(ORDERS_QUEUE, deps.queueOptions);
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping = false;
+
+  const scheduler: ExpiryScheduler = {
+    async schedule(orderId, expiresAt) {
+      await queue.add(EXPIRE_UNPAID_ORDER, withTrace<ExpireUnpaidOrderJob>({ orderId }), {
+        jobId: expiryJobId(orderId),
+        delay: Math.max(0, expiresAt.getTime() - Date.now()),
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 200 },
+        removeOnComplete: true,
+        removeOnFail: 1_000,
+      });
+    },
+    async unschedule(orderId) {
+      const job = await queue.getJob(expiryJobId(orderId));
+      await job?.remove().catch(() => undefined);
+    },
+  };
+
+  /** Expires overdue orders; only the process holding the sweeper lock does it. */
+  async function sweepOverdue(): Promise<number> {
+    const lock = await tryAcquireLock(redis, deps.sweeperLockKey, 10_000);
+    if (!lock) return 0;
+    try {
+      let expired = 0;
+      for (;;) {
+        const due = await orders.findDueOrderIds(new Date(), SWEEP_BATCH);
+        if (due.length === 0) break;
+        expired += await orders.expireUnpaidOrders(due);
+        if (due.length < SWEEP_BATCH) break;
+        await lock.extend(10_000);
+      }
+      if (expired > 0) logger.info('sweeper expired overdue orders', { orders: { expired } });
+      return expired;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Schedules (again) every pending order; Bull ignores an id it already holds. */
+  async function rescheduleAllPending(): Promise<number> {
+    let scheduled = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const pending = await orders.findPendingOrders(1_000, afterId);
+      if (pending.length === 0) break;
+      await Promise.all(pending.map((order) => scheduler.schedule(order.id, order.expiresAt)));
+      scheduled += pending.length;
+      afterId = pending[pending.length - 1]?.id;
+    }
+    return scheduled;
+  }
+
+  const safely = (what: string, work: () => Promise<unknown>) =>
+    void work().catch((error: unknown) => logger.warn(`${what} failed`, { err: error }));
+
+  return {
+    scheduler,
+    queue,
+    sweepOverdue,
+    rescheduleAllPending,
+
+    /** Runs the expiry worker in this process: the job processor, the sweeper and rescheduling. */
+    async start(): Promise<void> {
+      registerProcessors(
+        queue,
+        JOB_NAMES,
+        {
+          [EXPIRE_UNPAID_ORDER]: { concurrency: 20, run: (job) => orders.expireUnpaidOrder(job.orderId) },
+        },
+        logger,
+      );
+      await sweepOverdue().catch((error: unknown) => logger.warn('first sweep failed', { err: error }));
+      safely('rescheduling pending orders', rescheduleAllPending);
+      // Redis may come back empty (restart without persistence): its delayed jobs are then gone.
+      redis.on('ready', () => safely('rescheduling pending orders', rescheduleAllPending));
+      sweeper = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweepOverdue()
+          .catch((error: unknown) => logger.warn('sweep failed', { err: error }))
+          .finally(() => (sweeping = false));
+      }, SWEEP_INTERVAL_MS);
+    },
+
+    async stop(): Promise<void> {
+      if (sweeper) clearInterval(sweeper);
+      await queue.close();
+    },
+  };
+}
+export type OrderExpiry = ReturnType<typeof createOrderExpiry>;

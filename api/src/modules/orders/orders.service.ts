@@ -1,0 +1,260 @@
+import type { CancelReason, Order, OrderLine, PlaceOrderBody } from '@vitrine/contracts';
+import type { Sequelize, Transaction } from 'sequelize';
+import { v7 as uuidv7 } from 'uuid';
+import { AppError, notFound } from '../../platform/errors.js';
+import type { OrderEventPayload } from '../../platform/events.js';
+import type { Identity } from '../../platform/http/identity.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Outbox } from '../../platform/outbox.js';
+import type { AddressesService } from '../addresses/index.js';
+import { normalizeLines, type InventoryService } from '../inventory/index.js';
+import { transition } from './order-state.js';
+import type { OrderRecord, OrdersRepository } from './orders.repository.js';
+
+/** What orders need from the catalog: the current name, price and currency of each product. */
+export interface ProductsForOrder {
+  getProductsForOrder(
+    productIds: readonly string[],
+  ): Promise<{ id: string; name: string; price: number; currency: string; deleted: boolean }[]>;
+}
+
+/** Where expiry jobs are scheduled; implemented with Bull in orders.jobs.ts. */
+export interface ExpiryScheduler {
+  schedule(orderId: string, expiresAt: Date): Promise<void>;
+  unschedule(orderId: string): Promise<void>;
+}
+
+export function toOrderDto(order: OrderRecord, now = new Date()): Order {
+  return {
+    id: order.id,
+    userId: order.userId,
+    status: order.status,
+    items: order.items,
+    total: order.total,
+    currency: order.currency,
+    address: order.address,
+    expiresAt: order.expiresAt.toISOString(),
+    serverTime: now.toISOString(),
+    createdAt: order.createdAt.toISOString(),
+    ...(order.paidAt ? { paidAt: order.paidAt.toISOString() } : {}),
+    ...(order.cancelledAt ? { cancelledAt: order.cancelledAt.toISOString() } : {}),
+    ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
+  };
+}
+
+const eventPayload = (order: OrderRecord): OrderEventPayload => ({
+  orderId: order.id,
+  userId: order.userId,
+  status: order.status,
+  total: order.total,
+  currency: order.currency,
+  items: order.items,
+  expiresAt: order.expiresAt.toISOString(),
+  ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
+});
+
+/** Orders: placing (reserving stock), paying, cancelling and expiring, each change one transaction. */
+export function createOrdersService(deps: {
+  sequelize: Sequelize;
+  repository: OrdersRepository;
+  inventory: InventoryService;
+  addresses: AddressesService;
+  catalog: ProductsForOrder;
+  outbox: Outbox;
+  logger: Logger;
+  paymentTtlMs: number;
+}) {
+  const { sequelize, repository, inventory, addresses, catalog, outbox, logger } = deps;
+  let expiry: ExpiryScheduler | undefined;
+
+  async function priceLines(lines: { productId: string; quantity: number }[]) {
+    const products = new Map(
+      (await catalog.getProductsForOrder(lines.map((line) => line.productId))).map((p) => [p.id, p]),
+    );
+    const priced: OrderLine[] = lines.map((line) => {
+      const product = products.get(line.productId);
+      if (!product || product.deleted) {
+        throw new AppError('NOT_FOUND', 'Product not found', { productId: line.productId });
+      }
+      return { productId: product.id, name: product.name, price: product.price, quantity: line.quantity };
+    });
+    const currencies = new Set(lines.map((line) => products.get(line.productId)?.currency));
+    if (currencies.size > 1) throw new AppError('VALIDATION_FAILED', 'All items of one order must share a currency');
+    const currency = [...currencies][0] ?? 'KRW';
+    return { priced, currency, total: priced.reduce((sum, line) => sum + line.price * line.quantity, 0) };
+  }
+
+  /** Cancels pending orders (one transaction for the batch) and returns their stock; answers those it cancelled. */
+  async function cancelPending(orderIds: readonly string[], reason: CancelReason): Promise<OrderRecord[]> {
+    const now = new Date();
+    const cancelled = await sequelize.transaction(async (transaction) => {
+      const won: OrderRecord[] = [];
+      for (const orderId of orderIds) {
+        const changed = await repository.transitionFromPending(
+          orderId,
+          { status: 'CANCELLED', cancelledAt: now, cancelReason: reason },
+          transaction,
+          reason === 'PAYMENT_TIMEOUT' ? now : undefined,
+        );
+        if (!changed) continue;
+        const order = await repository.findById(orderId, transaction);
+        if (order) won.push(order);
+      }
+      if (won.length === 0) return won;
+      await inventory.releaseForOrders(
+        won.map((order) => ({ orderId: order.id, lines: order.items })),
+        transaction,
+      );
+      for (const order of won) await outbox.record(transaction, 'order.cancelled', eventPayload(order));
+      return won;
+    });
+    if (reason !== 'PAYMENT_TIMEOUT') {
+      for (const order of cancelled) await expiry?.unschedule(order.id).catch(() => undefined);
+    }
+    return cancelled;
+  }
+
+  function refuseTransition(order: OrderRecord, move: 'pay' | 'cancel', at: Date): never {
+    if (move === 'pay' && order.status === 'PENDING_PAYMENT' && order.expiresAt <= at) {
+      throw new AppError('ORDER_EXPIRED', 'The payment window of this order has closed');
+    }
+    transition(
+      order.status,
+      move === 'pay' ? { type: 'pay' } : { type: 'cancel', reason: 'USER' },
+      order.cancelReason ?? undefined,
+    );
+    throw new AppError('ORDER_NOT_PENDING', 'This order is no longer pending');
+  }
+
+  return {
+    useExpiryScheduler(scheduler: ExpiryScheduler): void {
+      expiry = scheduler;
+    },
+
+    /** Reserves every line (Redis gate, then the database fence) and creates the order, all or nothing. */
+    async placeOrder(userId: string, body: PlaceOrderBody): Promise<Order> {
+      const lines = normalizeLines(body.items);
+      const orderId = uuidv7();
+      const gated = await inventory.reserveInCounters(orderId, lines);
+      try {
+        const address = await addresses.findOwned(userId, body.addressId);
+        if (!address) throw notFound('Address');
+        const { priced, currency, total } = await priceLines(lines);
+        const now = new Date();
+        const order = await sequelize.transaction(async (transaction) => {
+          await inventory.reserveInDatabase(orderId, lines, transaction);
+          const { id: _addressId, isDefault: _isDefault, ...addressCopy } = address;
+          const record = await repository.insert(
+            {
+              id: orderId,
+              userId,
+              items: priced,
+              total,
+              currency,
+              address: addressCopy,
+              expiresAt: new Date(now.getTime() + deps.paymentTtlMs),
+            },
+            transaction,
+          );
+          await outbox.record(transaction, 'order.placed', eventPayload(record));
+          return record;
+        });
+        await expiry?.schedule(order.id, order.expiresAt).catch((error: unknown) => {
+          logger.warn('expiry job not scheduled; the sweeper will expire the order', { err: error });
+        });
+        logger.info('order placed', { order: { id: order.id, total }, user: { id: userId } });
+        return toOrderDto(order);
+      } catch (error) {
+        if (gated) {
+          const refused = error instanceof AppError && error.code === 'OUT_OF_STOCK';
+          await inventory.abandonReservation(orderId, lines, refused);
+        }
+        throw error;
+      }
+    },
+
+    /** The order if the caller may see it: its owner, or an admin; anyone else gets 404. */
+    async getOrder(identity: Identity, orderId: string): Promise<Order> {
+      return toOrderDto(await this.requireVisibleOrder(identity, orderId));
+    },
+
+    async requireVisibleOrder(identity: Identity, orderId: string): Promise<OrderRecord> {
+      const order = await repository.findById(orderId);
+      if (!order || (order.userId !== identity.userId && identity.role !== 'admin')) throw notFound('Order');
+      return order;
+    },
+
+    async listOwnOrders(userId: string): Promise<Order[]> {
+      const now = new Date();
+      return (await repository.listForUser(userId, 200)).map((order) => toOrderDto(order, now));
+    },
+
+    async listAllOrders(filter: { status?: Order['status']; page: number; limit: number }) {
+      const now = new Date();
+      const found = await repository.listAll({
+        status: filter.status,
+        offset: (filter.page - 1) * filter.limit,
+        limit: filter.limit,
+      });
+      return { items: found.items.map((order) => toOrderDto(order, now)), total: found.total };
+    },
+
+    /** Cancellation by its owner (USER) or an admin (ADMIN); refused once paid. */
+    async cancelOrder(identity: Identity, orderId: string): Promise<Order> {
+      const order = await this.requireVisibleOrder(identity, orderId);
+      const reason: CancelReason = order.userId === identity.userId ? 'USER' : 'ADMIN';
+      const [cancelled] = await cancelPending([orderId], reason);
+      if (!cancelled) refuseTransition((await repository.findById(orderId)) ?? order, 'cancel', new Date());
+      return toOrderDto(cancelled);
+    },
+
+    /**
+     * Marks a pending order PAID inside one transaction with whatever the payment module records
+     * (`alsoInTransaction`). Refused with ORDER_EXPIRED past the deadline, ORDER_NOT_PENDING otherwise.
+     */
+    async markPaid(
+      orderId: string,
+      alsoInTransaction: (order: OrderRecord, transaction: Transaction) => Promise<void>,
+    ): Promise<Order> {
+      const paidAt = new Date();
+      const paid = await sequelize.transaction(async (transaction) => {
+        const changed = await repository.transitionFromPending(orderId, { status: 'PAID', paidAt }, transaction);
+        const order = await repository.findById(orderId, transaction);
+        if (!order) throw notFound('Order');
+        if (!changed) refuseTransition(order, 'pay', paidAt);
+        await alsoInTransaction(order, transaction);
+        await outbox.record(transaction, 'order.paid', eventPayload(order));
+        return order;
+      });
+      await expiry?.unschedule(orderId).catch(() => undefined);
+      return toOrderDto(paid);
+    },
+
+    /** Throws the contract's refusal if the order cannot be paid at `at`. */
+    assertPayable(order: OrderRecord, at: Date): void {
+      if (order.status !== 'PENDING_PAYMENT' || order.expiresAt <= at) refuseTransition(order, 'pay', at);
+    },
+
+    /** For payments: the order as stored, whoever owns it (webhooks carry no user). */
+    findOrder(orderId: string): Promise<OrderRecord | null> {
+      return repository.findById(orderId);
+    },
+
+    /** The expiry job's handler: cancels with PAYMENT_TIMEOUT only if still pending and past its deadline. */
+    async expireUnpaidOrder(orderId: string): Promise<boolean> {
+      const [expired] = await cancelPending([orderId], 'PAYMENT_TIMEOUT');
+      if (expired) logger.info('order expired', { order: { id: orderId }, event: { action: 'order-expired' } });
+      return Boolean(expired);
+    },
+
+    /** The sweeper's batch: expires every given order that is still pending and due. */
+    async expireUnpaidOrders(orderIds: readonly string[]): Promise<number> {
+      return (await cancelPending(orderIds, 'PAYMENT_TIMEOUT')).length;
+    },
+
+    findDueOrderIds: (now: Date, limit: number) => repository.findDueIds(now, limit),
+    findPendingOrders: (limit: number, afterId?: string) => repository.findPending(limit, afterId),
+    hasPaidOrderWith: (userId: string, productId: string) => repository.hasPaidOrderWith(userId, productId),
+  };
+}
+export type OrdersService = ReturnType<typeof createOrdersService>;
