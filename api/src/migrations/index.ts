@@ -2,6 +2,8 @@ import type { QueryInterface } from 'sequelize';
 import * as accountsAndAddresses from './0001-accounts-and-addresses.js';
 import * as catalogAndInventory from './0002-catalog-and-inventory.js';
 import * as ordersAndPayments from './0004-orders-payments-idempotency-outbox.js';
+import * as reviews from './0005-reviews.js';
+import * as notifications from './0006-notifications.js';
 
 export interface Migration {
   name: string;
@@ -14,4 +16,6 @@ export const MIGRATIONS: Migration[] = [
   { name: '0001-accounts-and-addresses', ...accountsAndAddresses },
   { name: '0002-catalog-and-inventory', ...catalogAndInventory },
   { name: '0004-orders-payments-idempotency-outbox', ...ordersAndPayments },
+  { name: '0005-reviews', ...reviews },
+  { name: '0006-notifications', ...notifications },
 ];

@@ -1,0 +1,2 @@
+// Notification schemas (issue 7) are defined here.
+export {};

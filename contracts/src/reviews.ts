@@ -1,0 +1,2 @@
+// Review schemas (issue 5) are defined here.
+export {};
