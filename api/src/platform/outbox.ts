@@ -107,6 +107,31 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
       });
     },
 
+    /** Several events in one INSERT (a batch of expiries), published after commit like `record`. */
+    async recordMany<N extends DomainEventName>(
+      transaction: Transaction,
+      entries: readonly { name: N; payload: DomainEvents[N] }[],
+    ): Promise<void> {
+      if (entries.length === 0) return;
+      const traceId = currentTraceId() ?? null;
+      const rows = await Outbox.bulkCreate(
+        entries.map((entry) => ({
+          name: entry.name,
+          payload: JSON.stringify(entry.payload),
+          traceId,
+          publishedAt: null,
+        })),
+        { transaction },
+      );
+      transaction.afterCommit(() => {
+        entries.forEach((entry, index) => {
+          dispatch(entry.name, entry.payload, traceId);
+          const id = rows[index]?.id;
+          if (id) markPublished(id);
+        });
+      });
+    },
+
     publishOrphans,
 
     startPolling(intervalMs = 1_000): void {

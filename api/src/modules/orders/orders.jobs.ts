@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type Queue from 'bull';
 import type { Logger } from '../../platform/logger.js';
+import { createMicroBatcher } from '../../platform/micro-batch.js';
 import {
   createQueue,
   registerProcessors,
@@ -42,6 +43,13 @@ export function createOrderExpiry(deps: {
   const queue: Queue.Queue<ExpireUnpaidOrderJob> = createQueue(ORDERS_QUEUE, deps.queueOptions);
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping = false;
+  // Deadlines cluster (a flash sale's unpaid orders expire together): jobs that fire within a few
+  // milliseconds of each other are expired in one transaction.
+  const expiryBatch = createMicroBatcher<string>({
+    maxSize: 200,
+    maxWaitMs: 5,
+    flush: (orderIds) => orders.expireUnpaidOrders(orderIds),
+  });
 
   const scheduler: ExpiryScheduler = {
     async schedule(orderId, expiresAt) {
@@ -109,7 +117,7 @@ export function createOrderExpiry(deps: {
         queue,
         JOB_NAMES,
         {
-          [EXPIRE_UNPAID_ORDER]: { concurrency: 20, run: (job) => orders.expireUnpaidOrder(job.orderId) },
+          [EXPIRE_UNPAID_ORDER]: { concurrency: 200, run: (job) => expiryBatch.add(job.orderId) },
         },
         logger,
       );

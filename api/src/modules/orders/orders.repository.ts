@@ -128,6 +128,40 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
       return affected === 1;
     },
 
+    /**
+     * The orders among `ids` that are still pending (and due by `dueBy`, for expiry), with their
+     * lines, row-locked on MySQL until the transaction ends so no payment can slip in between.
+     */
+    async claimPending(
+      ids: readonly string[],
+      dueBy: Date | undefined,
+      transaction: Transaction,
+    ): Promise<OrderRecord[]> {
+      const rows = await Order.findAll({
+        where: {
+          id: [...ids],
+          status: 'PENDING_PAYMENT',
+          ...(dueBy ? { expiresAt: { [Op.lte]: dueBy } } : {}),
+        },
+        order: [['id', 'ASC']],
+        lock: true,
+        transaction,
+      });
+      return withItems(rows, transaction);
+    },
+
+    async markCancelled(
+      ids: readonly string[],
+      reason: CancelReason,
+      at: Date,
+      transaction: Transaction,
+    ): Promise<void> {
+      await Order.update(
+        { status: 'CANCELLED', cancelledAt: at, cancelReason: reason },
+        { where: { id: [...ids], status: 'PENDING_PAYMENT' }, transaction },
+      );
+    },
+
     /** Pending orders past their deadline, oldest first (the expiry sweeper's query). */
     async findDueIds(now: Date, limit: number): Promise<string[]> {
       const rows = await Order.findAll({

@@ -84,28 +84,40 @@ export function createOrdersService(deps: {
     return { priced, currency, total: priced.reduce((sum, line) => sum + line.price * line.quantity, 0) };
   }
 
-  /** Cancels pending orders (one transaction for the batch) and returns their stock; answers those it cancelled. */
+  /**
+   * Cancels the given orders that are still pending (for PAYMENT_TIMEOUT: only those past their
+   * deadline) in one transaction: one UPDATE for the orders, one per product for the stock, so a
+   * wave of expiries costs a few statements, not a few per order. Answers the orders it cancelled.
+   */
   async function cancelPending(orderIds: readonly string[], reason: CancelReason): Promise<OrderRecord[]> {
     const now = new Date();
     const cancelled = await sequelize.transaction(async (transaction) => {
-      const won: OrderRecord[] = [];
-      for (const orderId of orderIds) {
-        const changed = await repository.transitionFromPending(
-          orderId,
-          { status: 'CANCELLED', cancelledAt: now, cancelReason: reason },
-          transaction,
-          reason === 'PAYMENT_TIMEOUT' ? now : undefined,
-        );
-        if (!changed) continue;
-        const order = await repository.findById(orderId, transaction);
-        if (order) won.push(order);
-      }
-      if (won.length === 0) return won;
+      const claimed = await repository.claimPending(
+        orderIds,
+        reason === 'PAYMENT_TIMEOUT' ? now : undefined,
+        transaction,
+      );
+      if (claimed.length === 0) return [];
+      await repository.markCancelled(
+        claimed.map((order) => order.id),
+        reason,
+        now,
+        transaction,
+      );
+      const won = claimed.map((order) => ({
+        ...order,
+        status: 'CANCELLED' as const,
+        cancelledAt: now,
+        cancelReason: reason,
+      }));
       await inventory.releaseForOrders(
         won.map((order) => ({ orderId: order.id, lines: order.items })),
         transaction,
       );
-      for (const order of won) await outbox.record(transaction, 'order.cancelled', eventPayload(order));
+      await outbox.recordMany(
+        transaction,
+        won.map((order) => ({ name: 'order.cancelled' as const, payload: eventPayload(order) })),
+      );
       return won;
     });
     if (reason !== 'PAYMENT_TIMEOUT') {
@@ -240,16 +252,11 @@ export function createOrdersService(deps: {
       return repository.findById(orderId);
     },
 
-    /** The expiry job's handler: cancels with PAYMENT_TIMEOUT only if still pending and past its deadline. */
-    async expireUnpaidOrder(orderId: string): Promise<boolean> {
-      const [expired] = await cancelPending([orderId], 'PAYMENT_TIMEOUT');
-      if (expired) logger.info('order expired', { order: { id: orderId }, event: { action: 'order-expired' } });
-      return Boolean(expired);
-    },
-
-    /** The sweeper's batch: expires every given order that is still pending and due. */
+    /** Expiry (jobs, batched, and the sweeper): cancels those given orders that are still pending and due. */
     async expireUnpaidOrders(orderIds: readonly string[]): Promise<number> {
-      return (await cancelPending(orderIds, 'PAYMENT_TIMEOUT')).length;
+      const expired = await cancelPending(orderIds, 'PAYMENT_TIMEOUT');
+      if (expired.length > 0) logger.info('unpaid orders expired', { orders: { expired: expired.length } });
+      return expired.length;
     },
 
     findDueOrderIds: (now: Date, limit: number) => repository.findDueIds(now, limit),
