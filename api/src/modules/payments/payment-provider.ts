@@ -13,12 +13,15 @@ export interface PaymentProvider {
 export function createSandboxProvider(): PaymentProvider {
   return {
     name: 'sandbox',
-    async charge({ token }) {
-      if (token === 'tok_ok') return { status: 'succeeded', reference: `sbx_ch_${randomUUID()}` };
-      return { status: 'declined', reason: token === 'tok_decline' ? 'card_declined' : 'invalid_token' };
+    charge({ token }) {
+      if (token === 'tok_ok') return Promise.resolve({ status: 'succeeded', reference: `sbx_ch_${randomUUID()}` });
+      return Promise.resolve({
+        status: 'declined',
+        reason: token === 'tok_decline' ? 'card_declined' : 'invalid_token',
+      });
     },
-    async refund() {
-      return { status: 'refunded' };
+    refund() {
+      return Promise.resolve({ status: 'refunded' });
     },
   };
 }
