@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -83,8 +84,31 @@ if (!process.argv.includes('--no-build') || !existsSync(`${root}/api/dist/main.j
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+/**
+ * The development mail server: aws-ses-v2-local (port 8005) answers the SES API, keeps every message
+ * and shows them at http://127.0.0.1:8005. Skipped when SES_ENDPOINT points elsewhere already, or when
+ * dev dependencies are not installed.
+ */
+function startSesEmulator() {
+  if (process.env.SES_ENDPOINT) return process.env.SES_ENDPOINT;
+  const binary = join(root, 'node_modules', '.bin', 'aws-ses-v2-local');
+  if (!existsSync(binary)) {
+    say('aws-ses-v2-local is not installed (npm install); email is off');
+    return undefined;
+  }
+  const port = process.env.SES_PORT ?? '8005';
+  const child = spawn(binary, ['--port', port, '--host', '127.0.0.1'], { stdio: 'ignore' });
+  child.on('exit', (code) => {
+    if (!stopping) say(`aws-ses-v2-local stopped (${code}); is port ${port} taken? The API keeps retrying its mail`);
+  });
+  children.push(child);
+  return `http://127.0.0.1:${port}`;
+}
+
 await ensureRedis();
-start('api', 'api', { PORT: process.env.API_PORT ?? '4000' });
+const sesEndpoint = startSesEmulator();
+start('api', 'api', { PORT: process.env.API_PORT ?? '4000', ...(sesEndpoint ? { SES_ENDPOINT: sesEndpoint } : {}) });
 start('realtime', 'realtime', { PORT: process.env.REALTIME_PORT ?? '4001' });
 start('web', 'web', { PORT: process.env.WEB_PORT ?? '3000', API_URL: process.env.API_URL ?? 'http://127.0.0.1:4000' });
 say('storefront on http://localhost:3000 · API http://localhost:4000/api (docs at /api/docs) · realtime :4001');
+if (sesEndpoint && !process.env.SES_ENDPOINT) say(`mail the demo sends: ${sesEndpoint}`);

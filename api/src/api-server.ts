@@ -12,7 +12,10 @@ import { createAddressesModule } from './modules/addresses/index.js';
 import { createCatalogModule, type CatalogService } from './modules/catalog/index.js';
 import { createInventoryModule } from './modules/inventory/index.js';
 import { createOrdersModule, type OrdersService } from './modules/orders/index.js';
+import { createNotificationsModule } from './modules/notifications/index.js';
 import { createPaymentsModule, type PaymentsService } from './modules/payments/index.js';
+import { createRealtimeBridge } from './modules/realtime-bridge/index.js';
+import { createReviewsModule } from './modules/reviews/index.js';
 import { healthRoutes } from './modules/health/health.router.js';
 import { connectDatabase } from './platform/database.js';
 import { createEventBus, type EventBus } from './platform/events.js';
@@ -53,8 +56,11 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   }
 
   const key = accessTokenKey(config.auth.jwtSecret);
+  const events = createEventBus(logger);
+  const outbox = createOutbox({ sequelize, events, logger });
   const accounts = createAccountsModule({
     sequelize,
+    outbox,
     logger,
     options: {
       accessTokenKey: key,
@@ -65,8 +71,6 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     loginRateLimits: loginRateLimits(redis, keys, logger, config.rateLimit),
   });
   const addresses = createAddressesModule({ sequelize });
-  const events = createEventBus(logger);
-  const outbox = createOutbox({ sequelize, events, logger });
   const idempotency = createIdempotency(sequelize);
   const inventory = createInventoryModule({
     sequelize,
@@ -107,10 +111,29 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     webhookSecret: config.payments.webhookSecret,
     logger,
   });
+  const reviews = createReviewsModule({ sequelize, catalog: catalog.service, orders: orders.service, logger });
+  const notifications = createNotificationsModule({
+    sequelize,
+    events,
+    accounts: accounts.service,
+    mail: config.mail,
+    queueOptions: { redisUrl: config.redis.url, prefix: keys.bull },
+    logger,
+  });
+  notifications.useOrderLookup((orderId) => orders.service.findOrder(orderId));
+  const realtimeBridge = createRealtimeBridge({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    events,
+    inventory: inventory.service,
+    logger,
+  });
   if (config.auth.admin) await accounts.service.ensureAdmin(config.auth.admin);
+  realtimeBridge.start();
   if (config.runWorkers) {
     outbox.startPolling();
     await orders.expiry.start();
+    await notifications.start();
   }
 
   const routes = [
@@ -120,6 +143,9 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     ...catalog.routes,
     ...orders.routes,
     ...payments.routes,
+    ...reviews.routes,
+    ...notifications.routes,
+    ...realtimeBridge.routes,
   ];
   const app = createApp({
     config,
@@ -141,6 +167,8 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
       server.closeIdleConnections();
       await stopped;
       await orders.expiry.stop();
+      await notifications.stop();
+      await realtimeBridge.stop();
       await outbox.stop();
       await sequelize.close();
       redis.disconnect();

@@ -4,6 +4,18 @@ import { z } from 'zod';
 export const DEVELOPMENT_JWT_SECRET = 'vitrine-development-only-secret-change-me';
 const DEVELOPMENT_WEBHOOK_SECRET = 'vitrine-development-only-webhook-secret';
 
+/** A local SES emulator wants some credentials to sign with; their values don't matter. */
+const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -52,6 +64,24 @@ const EnvSchema = z.object({
   SES_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default('ap-northeast-2'),
   MAIL_FROM: z.string().default('Vitrine <no-reply@vitrine.local>'),
+  /** Sends email; defaults to on in production or when SES_ENDPOINT is set, off otherwise (tests, bare dev runs). */
+  MAIL_ENABLED: booleanFromEnv.optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  MAIL_DEFAULT_LOCALE: z.enum(['ko', 'en']).default('ko'),
+  MAIL_TIME_ZONE: z
+    .string()
+    .refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as Asia/Seoul')
+    .default('Asia/Seoul'),
+  PUBLIC_WEB_URL: z.url().default('http://localhost:3000'),
+  /** How long before an unpaid order's deadline the payment reminder goes out; 0 sends none. */
+  PAYMENT_REMINDER_BEFORE_MS: z.coerce.number().int().min(0).default(60_000),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  /** First retry delay of a transient SES failure; it doubles with every attempt. */
+  MAIL_RETRY_DELAY_MS: z.coerce.number().int().min(10).default(2_000),
+  /** `false` serves the catalog from the database on every read (benchmarks of the uncached path). */
+  CATALOG_CACHE: booleanFromEnv.default(true),
 });
 
 export interface Config {
@@ -77,7 +107,21 @@ export interface Config {
   };
   logLevel: string;
   runWorkers: boolean;
-  mail: { sesEndpoint: string | undefined; awsRegion: string; from: string };
+  mail: {
+    enabled: boolean;
+    sesEndpoint: string | undefined;
+    awsRegion: string;
+    from: string;
+    /** null: the AWS SDK's default credential chain (environment, IAM role). */
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | null;
+    defaultLocale: 'ko' | 'en';
+    timeZone: string;
+    publicWebUrl: string;
+    paymentReminderBeforeMs: number;
+    maxAttempts: number;
+    retryDelayMs: number;
+  };
+  catalog: { cacheEnabled: boolean };
 }
 
 export class ConfigError extends Error {
@@ -103,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (production && !e.JWT_SECRET) throw new ConfigError('Invalid configuration: JWT_SECRET is required in production');
   if (production && !e.PAYMENT_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: PAYMENT_WEBHOOK_SECRET is required in production');
+  }
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('Invalid configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
   }
   if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
@@ -132,6 +179,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
-    mail: { sesEndpoint: e.SES_ENDPOINT, awsRegion: e.AWS_REGION, from: e.MAIL_FROM },
+    mail: {
+      enabled: e.MAIL_ENABLED ?? (production || e.SES_ENDPOINT !== undefined),
+      sesEndpoint: e.SES_ENDPOINT,
+      awsRegion: e.AWS_REGION,
+      from: e.MAIL_FROM,
+      credentials:
+        e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: e.AWS_ACCESS_KEY_ID,
+              secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+              ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+            }
+          : e.SES_ENDPOINT
+            ? EMULATOR_CREDENTIALS
+            : null,
+      defaultLocale: e.MAIL_DEFAULT_LOCALE,
+      timeZone: e.MAIL_TIME_ZONE,
+      publicWebUrl: e.PUBLIC_WEB_URL.replace(/\/+$/, ''),
+      paymentReminderBeforeMs: e.PAYMENT_REMINDER_BEFORE_MS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+      retryDelayMs: e.MAIL_RETRY_DELAY_MS,
+    },
+    catalog: { cacheEnabled: e.CATALOG_CACHE },
   });
 }

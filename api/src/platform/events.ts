@@ -20,6 +20,8 @@ export interface OrderEventPayload {
  * realtime fan-out, email): a failing listener is logged and never undoes the change.
  */
 export interface DomainEvents {
+  /** A customer account was created (published after its insert committed; welcome email). */
+  'account.registered': { userId: string; email: string; name: string };
   'product.changed': { productId: string };
   'stock.changed': { productId: string; available: number };
   'order.placed': OrderEventPayload;

@@ -34,9 +34,12 @@ const toUser = (row: UserRow): UserRecord => ({
 
 export function createAccountsRepository({ User, RefreshToken }: AccountModels) {
   return {
-    async insertUser(user: { email: string; passwordHash: string; name: string; role: Role }): Promise<UserRecord> {
+    async insertUser(
+      user: { email: string; passwordHash: string; name: string; role: Role },
+      transaction?: Transaction,
+    ): Promise<UserRecord> {
       try {
-        return toUser(await User.create({ id: uuidv7(), ...user }));
+        return toUser(await User.create({ id: uuidv7(), ...user }, { transaction }));
       } catch (error) {
         if (error instanceof UniqueConstraintError) throw new EmailAlreadyRegistered(user.email);
         throw error;

@@ -5,6 +5,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, notFound, unauthenticated } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
+import type { Outbox } from '../../platform/outbox.js';
 import { EmailAlreadyRegistered, type AccountsRepository, type UserRecord } from './accounts.repository.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 
@@ -37,10 +38,11 @@ const hashRefreshToken = (token: string) => createHash('sha256').update(token).d
 export function createAccountsService(deps: {
   sequelize: Sequelize;
   repository: AccountsRepository;
+  outbox: Outbox;
   logger: Logger;
   options: AccountsOptions;
 }) {
-  const { sequelize, repository, logger, options } = deps;
+  const { sequelize, repository, outbox, logger, options } = deps;
   const badRefresh = () => unauthenticated('Refresh token is invalid or expired; log in again');
 
   async function startSession(
@@ -72,11 +74,18 @@ export function createAccountsService(deps: {
     async register(input: RegisterBody): Promise<IssuedSession> {
       const passwordHash = await hashPassword(input.password);
       try {
-        const user = await repository.insertUser({
-          email: input.email,
-          passwordHash,
-          name: input.name,
-          role: 'customer',
+        // The account and its `account.registered` event (welcome email) commit together.
+        const user = await sequelize.transaction(async (transaction) => {
+          const inserted = await repository.insertUser(
+            { email: input.email, passwordHash, name: input.name, role: 'customer' },
+            transaction,
+          );
+          await outbox.record(transaction, 'account.registered', {
+            userId: inserted.id,
+            email: inserted.email,
+            name: inserted.name,
+          });
+          return inserted;
         });
         logger.info('account registered', { user: { id: user.id }, event: { action: 'account-registered' } });
         return await startSession(user);

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Sequelize } from 'sequelize';
 import type { Logger } from '../../platform/logger.js';
+import type { Outbox } from '../../platform/outbox.js';
 import { defineAccountModels } from './accounts.models.js';
 import { createAccountsRepository } from './accounts.repository.js';
 import { accountsRoutes } from './accounts.router.js';
@@ -11,6 +12,7 @@ export type { AccountsService } from './accounts.service.js';
 /** Accounts: registration, login, sessions (refresh token rotation) and the admin bootstrap. */
 export function createAccountsModule(deps: {
   sequelize: Sequelize;
+  outbox: Outbox;
   logger: Logger;
   options: AccountsOptions & { cookieSecure: boolean };
   loginRateLimits: RequestHandler[];
@@ -19,6 +21,7 @@ export function createAccountsModule(deps: {
   const service = createAccountsService({
     sequelize: deps.sequelize,
     repository,
+    outbox: deps.outbox,
     logger: deps.logger,
     options: deps.options,
   });
