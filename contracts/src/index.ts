@@ -8,3 +8,5 @@ export * from './catalog.js';
 export * from './orders.js';
 export * from './payments.js';
 export * from './realtime.js';
+export * from './reviews.js';
+export * from './notifications.js';
