@@ -17,7 +17,7 @@ const filter = process.argv.slice(2);
 function testFiles(dir) {
   return readdirSync(join(root, dir), { recursive: true })
     .map(String)
-    .filter((file) => file.endsWith('.test.ts') && !file.includes('node_modules'))
+    .filter((file) => file.endsWith('.test.ts') && !file.includes('node_modules') && !file.includes('.tmp.'))
     .map((file) => join(dir, file))
     .filter((file) => filter.length === 0 || filter.some((wanted) => file.includes(wanted)))
     .sort();
@@ -61,7 +61,7 @@ for (const suite of suites) {
       '--import',
       'tsx',
       '--test',
-      '--test-concurrency=2',
+      '--test-concurrency=3',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',

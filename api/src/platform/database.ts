@@ -117,7 +117,9 @@ function serializeSqliteWrites(sequelize: Sequelize): void {
 
 export async function connectDatabase(url: string, logger: Logger): Promise<Sequelize> {
   const target = parseDatabaseUrl(url);
-  const logging = (sql: string) => logger.debug(sql, { event: { category: ['database'] } });
+  const logging = logger.isDebugEnabled()
+    ? (sql: string) => logger.debug(sql, { event: { category: ['database'] } })
+    : false;
 
   if (target.dialect === 'sqlite') {
     mkdirSync(dirname(target.database), { recursive: true });

@@ -48,3 +48,23 @@ export function registerProcessors<T extends TracedJob>(
   });
   queue.on('error', (error) => logger.warn('queue error', { err: error, queue: { name: queue.name } }));
 }
+
+/**
+ * Closes a queue, letting running jobs finish for up to `timeoutMs`. Bull's own close waits for
+ * Redis to answer; with Redis gone it would hold a shutdown for minutes, so its connections are
+ * then dropped (unfinished jobs are retried by the next worker, the database being the truth).
+ */
+export async function closeQueue(queue: Queue.Queue, timeoutMs = 5_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = queue.close().then(() => true);
+  const gaveUp = new Promise<false>((done) => {
+    timer = setTimeout(() => done(false), timeoutMs);
+  });
+  try {
+    if (await Promise.race([closed, gaveUp])) return;
+    for (const client of queue.clients) client.disconnect();
+    closed.catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
+  }
+}

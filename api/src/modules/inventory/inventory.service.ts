@@ -75,6 +75,7 @@ export function createInventoryService(deps: {
      */
     async availableStock(productIds: readonly string[]): Promise<Map<string, number>> {
       const unique = [...new Set(productIds)];
+      if (!counters.isReachable()) return repository.findAvailable(unique);
       let cached: (number | null)[];
       try {
         cached = await counters.read(unique);

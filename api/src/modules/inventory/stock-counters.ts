@@ -47,6 +47,9 @@ export function createStockCounters(redis: Redis, prefix: string) {
   return {
     key,
 
+    /** False while Redis is away: callers go to the database at once instead of waiting on a retry. */
+    isReachable: () => redis.status === 'ready',
+
     async read(productIds: readonly string[]): Promise<(number | null)[]> {
       if (productIds.length === 0) return [];
       const values = await redis.mget(...productIds.map(key));

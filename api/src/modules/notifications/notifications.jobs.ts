@@ -6,6 +6,7 @@ import {
   withTrace,
   type QueueOptions,
   type TracedJob,
+  closeQueue,
 } from '../../platform/queues.js';
 import type { EmailScheduler, NotificationsService } from './notifications.service.js';
 
@@ -79,7 +80,7 @@ export function createEmailQueue(deps: {
 
     async stop(): Promise<void> {
       if (resumer) clearInterval(resumer);
-      await queue.close();
+      await closeQueue(queue);
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   withTrace,
   type QueueOptions,
   type TracedJob,
+  closeQueue,
 } from '../../platform/queues.js';
 import { tryAcquireLock } from '../../platform/redis-lock.js';
 import type { ExpiryScheduler, OrdersService } from './orders.service.js';
@@ -136,7 +137,7 @@ export function createOrderExpiry(deps: {
 
     async stop(): Promise<void> {
       if (sweeper) clearInterval(sweeper);
-      await queue.close();
+      await closeQueue(queue);
     },
   };
 }

@@ -23,8 +23,10 @@ export function requestContext(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', traceId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const durationNs = Number(process.hrtime.bigint() - started);
       const level = res.statusCode >= 500 ? 'error' : 'http';
+      // winston builds the whole record before dropping it by level; skip that on the hot path.
+      if (!logger.isLevelEnabled(level)) return;
+      const durationNs = Number(process.hrtime.bigint() - started);
       logger.log(level, `${req.method} ${req.originalUrl.split('?')[0]} ${res.statusCode}`, {
         trace: { id: traceId },
         http: { request: { method: req.method }, response: { status_code: res.statusCode } },
