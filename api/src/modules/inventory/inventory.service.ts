@@ -142,17 +142,20 @@ export function createInventoryService(deps: {
       }
     },
 
-    /** The fence: conditional updates in the order's transaction (lines normalized, so in a fixed order). */
+    /**
+     * The fence: conditional updates in the order's transaction (lines normalized, so in a fixed
+     * order). The ledger rows go first: the row locks are taken last and held only to the commit.
+     */
     async reserveInDatabase(orderId: string, lines: readonly StockLine[], transaction: Transaction): Promise<void> {
+      await repository.appendLedger(
+        lines.map((line) => ({ productId: line.productId, delta: -line.quantity, reason: 'ORDER_RESERVED', orderId })),
+        transaction,
+      );
       for (const line of lines) {
         if (!(await repository.changeAvailable(line.productId, -line.quantity, transaction))) {
           throw outOfStock(line.productId);
         }
       }
-      await repository.appendLedger(
-        lines.map((line) => ({ productId: line.productId, delta: -line.quantity, reason: 'ORDER_RESERVED', orderId })),
-        transaction,
-      );
       await recordStockChanges(
         lines.map((line) => line.productId),
         transaction,

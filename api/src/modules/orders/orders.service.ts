@@ -154,7 +154,6 @@ export function createOrdersService(deps: {
         const { priced, currency, total } = await priceLines(lines);
         const now = new Date();
         const order = await sequelize.transaction(async (transaction) => {
-          await inventory.reserveInDatabase(orderId, lines, transaction);
           const { id: _addressId, isDefault: _isDefault, ...addressCopy } = address;
           const record = await repository.insert(
             {
@@ -169,6 +168,8 @@ export function createOrdersService(deps: {
             transaction,
           );
           await outbox.record(transaction, 'order.placed', eventPayload(record));
+          // Last, so the hot product's row stays locked only for this step and the commit.
+          await inventory.reserveInDatabase(orderId, lines, transaction);
           return record;
         });
         await expiry?.schedule(order.id, order.expiresAt).catch((error: unknown) => {
