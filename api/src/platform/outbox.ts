@@ -21,8 +21,11 @@ interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttri
   createdAt: CreationOptional<Date>;
 }
 
-/** Rows a crashed process wrote but never published are picked up after this long. */
-const ORPHAN_AGE_MS = 3_000;
+/**
+ * Rows a crashed process wrote but never published are picked up after this long: well past the
+ * writer's own (batched) marking, even under load, so that live rows are not published twice.
+ */
+const ORPHAN_AGE_MS = 15_000;
 
 /**
  * Transactional outbox. `record` writes an event in the caller's transaction; once that commits,
@@ -47,6 +50,7 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
   let markQueue: number[] = [];
   let markTimer: NodeJS.Timeout | undefined;
   let poller: NodeJS.Timeout | undefined;
+  let polling: Promise<unknown> | undefined;
 
   const dispatch = (name: string, payload: unknown, traceId: string | null) => {
     runWithTrace(traceId ?? newTraceId(), () =>
@@ -136,7 +140,10 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
 
     startPolling(intervalMs = 1_000): void {
       poller ??= setInterval(() => {
-        publishOrphans().catch((error: unknown) => logger.warn('outbox poll failed', { err: error }));
+        if (polling) return;
+        polling = publishOrphans()
+          .catch((error: unknown) => logger.warn('outbox poll failed', { err: error }))
+          .finally(() => (polling = undefined));
       }, intervalMs);
       poller.unref();
     },
@@ -144,6 +151,7 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
     async stop(): Promise<void> {
       if (poller) clearInterval(poller);
       poller = undefined;
+      await polling;
       if (markTimer) clearTimeout(markTimer);
       await flushMarks();
     },
