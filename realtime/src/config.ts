@@ -59,6 +59,17 @@ const EnvSchema = z
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
     CORS_ORIGINS: CorsOrigins.default(['http://localhost:3000', 'http://127.0.0.1:3000']),
+    API_URL: z
+      .string()
+      .refine((value) => /^https?:$/.test(safeUrl(value)?.protocol ?? ''), 'must be an http:// or https:// URL')
+      .transform((value) => value.replace(/\/+$/, ''))
+      .default('http://127.0.0.1:4000'),
+    SOCKET_EVENTS_PER_SECOND: z.coerce
+      .number('must be a positive integer')
+      .int('must be a positive integer')
+      .min(1, 'must be a positive integer')
+      .max(1000, 'must be at most 1000')
+      .default(10),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -82,6 +93,10 @@ export interface Config {
   readonly jwtSecret: string;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
+  /** The API the current stock of a `product:watch` comes from (`GET /api/stock`); realtime holds no stock itself. */
+  readonly apiUrl: string;
+  /** Sustained events per second one socket may send; bursts of twice this pass. */
+  readonly socketEventsPerSecond: number;
 }
 
 /** Thrown when the environment is unusable; its message is one line naming the variable. */
@@ -116,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: values.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     logLevel: values.LOG_LEVEL,
     corsOrigins: Object.freeze([...values.CORS_ORIGINS]),
+    apiUrl: values.API_URL,
+    socketEventsPerSecond: values.SOCKET_EVENTS_PER_SECOND,
   });
 }
 

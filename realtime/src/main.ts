@@ -45,7 +45,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   const { port } = await server.listen();
-  logger.info('realtime listening', { port });
+  logger.info('realtime listening', { port, api: { url: config.apiUrl } });
 } catch (error) {
   logger.error('realtime failed to start', { err: error });
   await server.close().catch(() => undefined);

@@ -2,8 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import {
+  MAX_WATCHED_PER_CALL,
+  MAX_WATCHED_PER_SOCKET,
   ProductWatchPayload,
+  RATE_LIMITED_MESSAGE,
   UNAUTHORIZED_MESSAGE,
+  productRoom,
+  userRoom,
   type ClientToServerEvents,
   type InterServerEvents,
   type ServerToClientEvents,
@@ -17,7 +22,8 @@ import { Server, type Socket } from 'socket.io';
 import type { ZodError } from 'zod';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { productRoom, userRoom } from './rooms.js';
+import { createTokenBucket } from './rate-limit.js';
+import { createStockClient, type StockClient } from './stock-client.js';
 
 export type RealtimeIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -25,15 +31,32 @@ type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterSe
 export interface RealtimeServer {
   /** Waits for Redis, then accepts connections; resolves with the bound port (useful with PORT=0). */
   listen(): Promise<{ port: number }>;
-  /** Disconnects every socket, closes Socket.IO, the HTTP server and both Redis clients. */
+  /**
+   * Stops accepting, drops every local connection (clients see a transport close and reconnect,
+   * to another process behind the load balancer), then closes Socket.IO, the HTTP server and Redis.
+   */
   close(): Promise<void>;
+  /**
+   * Sends every locally watched product's current stock to its local watchers; done by itself when
+   * the Redis subscription comes back after an outage, during which `stock` events may have been missed.
+   */
+  resyncStock(): Promise<void>;
   readonly io: RealtimeIo;
 }
 
-export type RealtimeServerConfig = Pick<Config, 'port' | 'redisUrl' | 'redisKeyPrefix' | 'jwtSecret' | 'corsOrigins'>;
+export type RealtimeServerConfig = Pick<
+  Config,
+  'port' | 'redisUrl' | 'redisKeyPrefix' | 'jwtSecret' | 'corsOrigins' | 'apiUrl' | 'socketEventsPerSecond'
+>;
 
+/** Far above a watch of 100 ids (~4 KB); a bigger message closes the connection. */
 const MAX_HTTP_BUFFER_BYTES = 16 * 1024;
 const REDIS_READY_TIMEOUT_MS = 10_000;
+/** How often the connection count is logged (ECS), for dashboards and capacity alerts. */
+const STATS_INTERVAL_MS = 60_000;
+/** Refused events in a row after which a socket that keeps flooding is disconnected. */
+const MAX_REFUSED_IN_A_ROW = 50;
+const PRODUCT_ROOM_PREFIX = productRoom('');
 
 /** Builds the realtime process: an HTTP server with `/health`, and a Socket.IO server fanned out over Redis. */
 export function createRealtimeServer(config: RealtimeServerConfig, logger: Logger): RealtimeServer {
@@ -42,12 +65,15 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
     path: '/socket.io',
     maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
     cors: { origin: [...config.corsOrigins] },
+    // Connection-state recovery needs an adapter that keeps packets; the Redis pub/sub one does not, so a
+    // reconnecting client watches again and starts from the ack (see contracts/src/realtime.ts).
   });
 
   const pubClient = createRedisClient(config.redisUrl, 'pub', logger);
-  const subClient = createRedisClient(config.redisUrl, 'sub', logger);
+  const subClient = createRedisClient(config.redisUrl, 'sub', logger, () => void resyncAfterOutage());
   io.adapter(createAdapter(pubClient, subClient, { key: `${config.redisKeyPrefix}socket.io` }));
 
+  const stock = createStockClient({ apiUrl: config.apiUrl, logger });
   const tokenKey = accessTokenKey(config.jwtSecret);
   io.use((socket, next) => {
     authenticate(socket, tokenKey, logger).then(
@@ -55,7 +81,13 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
       () => next(new Error(UNAUTHORIZED_MESSAGE)),
     );
   });
-  io.on('connection', (socket) => onConnection(io, socket, logger));
+  io.on('connection', (socket) =>
+    onConnection(io, socket, { stock, logger, eventsPerSecond: config.socketEventsPerSecond }),
+  );
+
+  let statsTimer: NodeJS.Timeout | undefined;
+  let listening = false;
+  let closing = false;
 
   function redisReady(): boolean {
     return pubClient.status === 'ready' && subClient.status === 'ready';
@@ -64,18 +96,55 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
   function answerHttp(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/health' && (request.method === 'GET' || request.method === 'HEAD')) {
-      if (redisReady()) {
+      if (redisReady() && !closing) {
         sendJson(response, 200, { status: 'ok', connections: io.of('/').sockets.size });
       } else {
-        sendJson(response, 503, { status: 'unavailable' });
+        sendJson(response, 503, { status: closing ? 'stopping' : 'unavailable', redis: redisReady() ? 'ok' : 'down' });
       }
       return;
     }
     sendJson(response, 404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
   }
 
+  function logStats(): void {
+    logger.info('realtime connections', {
+      connections: io.of('/').sockets.size,
+      watchedProducts: localProductRooms().length,
+    });
+  }
+
+  function localProductRooms(): string[] {
+    return [...io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith(PRODUCT_ROOM_PREFIX));
+  }
+
+  async function resyncStock(): Promise<void> {
+    const productIds = localProductRooms().map((room) => room.slice(PRODUCT_ROOM_PREFIX.length));
+    for (let start = 0; start < productIds.length; start += MAX_WATCHED_PER_CALL) {
+      const snapshot = await stock.snapshot(productIds.slice(start, start + MAX_WATCHED_PER_CALL));
+      const at = new Date().toISOString();
+      for (const [productId, value] of Object.entries(snapshot.stock)) {
+        const seq = snapshot.seq[productId] ?? 0;
+        // Seq 0: no event was ever sent, so none can have been missed.
+        if (seq > 0) io.local.to(productRoom(productId)).emit('stock', { productId, stock: value, seq, at });
+      }
+    }
+  }
+
+  async function resyncAfterOutage(): Promise<void> {
+    if (!listening || closing) return;
+    try {
+      // Once this answers, the subscriptions ioredis restores on reconnect are live again.
+      await subClient.ping();
+      await resyncStock();
+      logger.info('stock resent to local watchers after a Redis outage');
+    } catch (error) {
+      logger.warn('stock not resent after a Redis outage; clients catch up on their next watch', { err: error });
+    }
+  }
+
   return {
     io,
+    resyncStock,
     async listen() {
       await Promise.all([untilReady(pubClient, 'pub'), untilReady(subClient, 'sub')]);
       // Commands run in order on one connection, so once this PING answers, the adapter's subscriptions are live
@@ -88,14 +157,23 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
           resolve();
         });
       });
+      listening = true;
+      statsTimer = setInterval(logStats, STATS_INTERVAL_MS);
+      statsTimer.unref();
       return { port: (httpServer.address() as AddressInfo).port };
     },
     async close() {
-      // `local`: a bare io.disconnectSockets() goes through the adapter and would drop every process's sockets.
-      io.local.disconnectSockets(true);
-      // Also closes the HTTP server (an error for a server that never listened is ignored there).
+      closing = true;
+      if (statsTimer) clearInterval(statsTimer);
+      const connections = io.of('/').sockets.size;
+      // No new connections here first, so the dropped clients reconnect to another process.
+      if (httpServer.listening) httpServer.close();
+      stock.close();
+      // Closes every local transport without a DISCONNECT packet (after which a client would give up), so clients
+      // reconnect; then the HTTP server (an error for a server closed already is ignored there).
       await io.close();
       await Promise.all([closeRedis(pubClient), closeRedis(subClient)]);
+      if (listening) logger.info('realtime connections closed', { connections });
     },
   };
 }
@@ -118,13 +196,48 @@ async function authenticate(socket: RealtimeSocket, tokenKey: Uint8Array, logger
   }
 }
 
-function onConnection(io: RealtimeIo, socket: RealtimeSocket, logger: Logger): void {
+function onConnection(
+  io: RealtimeIo,
+  socket: RealtimeSocket,
+  deps: { stock: StockClient; logger: Logger; eventsPerSecond: number },
+): void {
+  const { stock, logger } = deps;
   const { userId } = socket.data;
+  // The handshake is built, so the first HTTP request of the session (several KB each) is no longer needed.
+  (socket.conn as unknown as { request: unknown }).request = null;
   if (userId !== null) void socket.join(userRoom(userId));
-  logger.debug('socket connected', {
-    socket: { id: socket.id },
-    user: { id: userId ?? undefined },
-    connections: io.of('/').sockets.size,
+  // winston formats a line before its level is checked, which thousands of connections a second would feel.
+  if (logger.isDebugEnabled()) {
+    logger.debug('socket connected', {
+      socket: { id: socket.id },
+      user: { id: userId ?? undefined },
+      connections: io.of('/').sockets.size,
+    });
+  }
+
+  const bucket = createTokenBucket(deps.eventsPerSecond, deps.eventsPerSecond * 2);
+  let refusedInARow = 0;
+  socket.use((packet, next) => {
+    if (bucket.take()) {
+      refusedInARow = 0;
+      next();
+      return;
+    }
+    refusedInARow++;
+    const ack: unknown = packet.at(-1);
+    if (typeof ack === 'function')
+      (ack as (answer: { ok: false; error: string }) => void)({ ok: false, error: RATE_LIMITED_MESSAGE });
+    if (refusedInARow === 1) {
+      logger.warn('socket rate limited', {
+        socket: { id: socket.id },
+        user: { id: userId ?? undefined },
+        event: { action: String(packet[0]) },
+      });
+    }
+    if (refusedInARow >= MAX_REFUSED_IN_A_ROW) {
+      logger.warn('socket disconnected for flooding', { socket: { id: socket.id }, user: { id: userId ?? undefined } });
+      socket.disconnect(true);
+    }
   });
 
   socket.on('product:watch', (payload, ack) => {
@@ -134,9 +247,22 @@ function onConnection(io: RealtimeIo, socket: RealtimeSocket, logger: Logger): v
       call.reply({ ok: false, error: describeIssue(parsed.error) });
       return;
     }
-    void socket.join(parsed.data.productIds.map(productRoom));
-    // Stock values come from the inventory in a later issue; until then the ack carries none.
-    call.reply({ ok: true, stock: {} });
+    const productIds = [...new Set(parsed.data.productIds)];
+    const joined = productIds.map(productRoom).filter((room) => !socket.rooms.has(room));
+    const watching = [...socket.rooms].filter((room) => room.startsWith(PRODUCT_ROOM_PREFIX)).length;
+    if (watching + joined.length > MAX_WATCHED_PER_SOCKET) {
+      call.reply({ ok: false, error: `productIds: one connection watches at most ${MAX_WATCHED_PER_SOCKET} products` });
+      return;
+    }
+    // Join first, then read: every change after the read arrives as a `stock` event, so none falls in between.
+    void socket.join(joined);
+    stock.snapshot(productIds).then(
+      (snapshot) => call.reply({ ok: true, stock: snapshot.stock, seq: snapshot.seq }),
+      () => {
+        for (const room of joined) void socket.leave(room);
+        call.reply({ ok: false, error: 'stock: temporarily unavailable; try again' });
+      },
+    );
   });
 
   socket.on('product:unwatch', (payload, ack) => {
@@ -151,6 +277,7 @@ function onConnection(io: RealtimeIo, socket: RealtimeSocket, logger: Logger): v
   });
 
   socket.on('disconnect', (reason) => {
+    if (!logger.isDebugEnabled()) return;
     logger.debug('socket disconnected', {
       socket: { id: socket.id },
       user: { id: userId ?? undefined },
@@ -188,7 +315,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-function createRedisClient(url: string, role: 'pub' | 'sub', logger: Logger): Redis {
+function createRedisClient(url: string, role: 'pub' | 'sub', logger: Logger, onRestored?: () => void): Redis {
   const client = new Redis(url, { connectionName: `vitrine-realtime-${role}` });
   // ioredis reports every failed reconnect attempt; log the first of an outage and its end, not each retry.
   let down = false;
@@ -197,7 +324,12 @@ function createRedisClient(url: string, role: 'pub' | 'sub', logger: Logger): Re
     down = true;
     logger.warn('redis connection error', { err: error, redis: { client: role } });
   });
+  let readyBefore = false;
   client.on('ready', () => {
+    // Any ready after the first is a reconnection, whether or not an error was reported in between. ioredis
+    // restores the subscriptions right after emitting `ready`, so the callback runs after that.
+    if (readyBefore && onRestored) setImmediate(onRestored);
+    readyBefore = true;
     if (!down) return;
     down = false;
     logger.info('redis connection restored', { redis: { client: role } });

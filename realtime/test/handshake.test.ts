@@ -1,29 +1,36 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { ClientToServerEvents, OrderUpdatedEvent, ServerToClientEvents } from '@vitrine/contracts';
+import { productRoom, userRoom, type OrderUpdatedEvent } from '@vitrine/contracts';
 import { accessTokenKey, signAccessToken } from '@vitrine/contracts/access-token';
-import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { productRoom, userRoom } from '../src/rooms.js';
 import { createRealtimeServer, type RealtimeServer } from '../src/server.js';
-
-type TestClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
+import { createClientPool, type TestClient } from './support/clients.js';
+import { startStubApi, type StubApi } from './support/stub-api.js';
 
 const JWT_SECRET = randomBytes(32).toString('hex');
-const config = loadConfig({
-  NODE_ENV: 'test',
-  PORT: '0',
-  REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-  REDIS_KEY_PREFIX: `vitrine-test-${randomUUID()}:`,
-  JWT_SECRET,
-  LOG_LEVEL: 'error',
-});
-const logger = createLogger(config);
+const REDIS_KEY_PREFIX = `vitrine-test-${randomUUID()}:`;
+let stubApi: StubApi;
+let config: Config;
+const logger = createLogger({ logLevel: 'error', nodeEnv: 'test' });
 
 const servers: RealtimeServer[] = [];
-const clients: TestClient[] = [];
+const pool = createClientPool();
+const connect = (url: string, auth?: Record<string, unknown>) => pool.connect(url, auth);
+
+before(async () => {
+  stubApi = await startStubApi();
+  config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX,
+    JWT_SECRET,
+    LOG_LEVEL: 'error',
+    API_URL: stubApi.url,
+  });
+});
 
 async function startServer(): Promise<{ server: RealtimeServer; url: string }> {
   const server = createRealtimeServer(config, logger);
@@ -34,25 +41,6 @@ async function startServer(): Promise<{ server: RealtimeServer; url: string }> {
 
 function tokenFor(userId: string, secret = JWT_SECRET, ttlSeconds = 300): Promise<string> {
   return signAccessToken({ userId, role: 'customer' }, accessTokenKey(secret), ttlSeconds);
-}
-
-/** Connects and resolves with the socket, or rejects with the `connect_error`. */
-function connect(url: string, auth?: Record<string, unknown>): Promise<TestClient> {
-  const socket: TestClient = connectClient(url, {
-    path: '/socket.io',
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    ...(auth ? { auth } : {}),
-  });
-  clients.push(socket);
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
 }
 
 async function connectErrorMessage(url: string, auth: Record<string, unknown>): Promise<string> {
@@ -76,8 +64,9 @@ function collectOrderUpdates(socket: TestClient, ms: number): Promise<OrderUpdat
 }
 
 after(async () => {
-  for (const socket of clients) socket.close();
+  pool.closeAll();
   await Promise.all(servers.map((server) => server.close()));
+  await stubApi.close();
 });
 
 describe('realtime handshake', () => {
@@ -160,10 +149,17 @@ describe('product:watch', () => {
     });
   }
 
-  it('when the payload is valid, then the ack is ok:true and the socket is in the product rooms', async () => {
+  it('when the payload is valid, then the ack carries the current stock and the socket is in the product rooms', async () => {
     const productIds = [randomUUID(), randomUUID()];
+    stubApi.stock.set(productIds[0] ?? '', 7);
+    stubApi.seq.set(productIds[0] ?? '', 42);
+    stubApi.stock.set(productIds[1] ?? '', 0);
     const ack = await socket.timeout(2000).emitWithAck('product:watch', { productIds });
-    assert.deepEqual(ack, { ok: true, stock: {} });
+    assert.deepEqual(ack, {
+      ok: true,
+      stock: { [productIds[0] ?? '']: 7, [productIds[1] ?? '']: 0 },
+      seq: { [productIds[0] ?? '']: 42, [productIds[1] ?? '']: 0 },
+    });
     for (const productId of productIds) {
       const watchers = await server.io.in(productRoom(productId)).fetchSockets();
       assert.deepEqual(
