@@ -9,6 +9,7 @@ import { createStockCounters } from './stock-counters.js';
 
 export type { InventoryService, OrderStock, StockLine } from './inventory.service.js';
 export { normalizeLines } from './inventory.service.js';
+export { stockCounterKey } from './stock-counters.js';
 
 /** Inventory: buyable stock per product, its Redis counters and the stock ledger. */
 export function createInventoryModule(deps: {

@@ -40,8 +40,11 @@ export interface StockLine {
  * database stays the last word, so a counter that is briefly off can refuse a buyer early, never
  * oversell.
  */
+/** The Redis key of a product's buyable-stock counter; the realtime feed reads it too. */
+export const stockCounterKey = (prefix: string, productId: string) => `${prefix}stock:${productId}`;
+
 export function createStockCounters(redis: Redis, prefix: string) {
-  const key = (productId: string) => `${prefix}stock:${productId}`;
+  const key = (productId: string) => stockCounterKey(prefix, productId);
   const reservationKey = (orderId: string) => `${prefix}stock-reservation:${orderId}`;
 
   return {

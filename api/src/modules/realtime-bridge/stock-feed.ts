@@ -2,6 +2,7 @@ import { productRoom, type StockEvent } from '@vitrine/contracts';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../platform/logger.js';
 import type { SocketEmitter } from './socket-emitter.js';
+import { stockCounterKey } from '../inventory/index.js';
 
 /**
  * One step of the feed, atomic in Redis: read the product's buyable-stock counter (or, when it is
@@ -85,7 +86,7 @@ export function createStockFeed(deps: {
   const { redis, keyPrefix, emitter, logger } = deps;
   const timing: StockFeedTiming = { ...DEFAULT_STOCK_FEED_TIMING, ...deps.timing };
   // The counter's key is the inventory module's (stock-counters.ts); it is read here, never written.
-  const counterKey = (productId: string) => `${keyPrefix}stock:${productId}`;
+  const counterKey = (productId: string) => stockCounterKey(keyPrefix, productId);
   const feedKey = (productId: string) => `${keyPrefix}realtime:stock:${productId}`;
   const feeds = new Map<string, ProductFeed>();
   let stopped = false;
