@@ -90,8 +90,9 @@ export function createOrdersService(deps: {
    * wave of expiries costs a few statements, not a few per order. Answers the orders it cancelled.
    */
   async function cancelPending(orderIds: readonly string[], reason: CancelReason): Promise<OrderRecord[]> {
-    const now = new Date();
     const cancelled = await sequelize.transaction(async (transaction) => {
+      // Taken once the transaction has its connection, so cancelledAt is not earlier than the work.
+      const now = new Date();
       const claimed = await repository.claimPending(
         orderIds,
         reason === 'PAYMENT_TIMEOUT' ? now : undefined,
