@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
-import { accessTokenKey } from '@vitrine/contracts/access-token';
+import { accessTokenKey, createAccessTokenVerifier } from '@vitrine/contracts/access-token';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import { createApp } from './app.js';
@@ -150,7 +150,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const app = createApp({
     config,
     logger,
-    accessTokenKey: key,
+    verifyAccessToken: createAccessTokenVerifier(key),
     generalRateLimit: generalRateLimit(redis, keys, logger, config.rateLimit),
     routes,
     openApiDocument: buildOpenApiDocument(routes, API_VERSION),

@@ -2,6 +2,7 @@ import cookieParser from 'cookie-parser';
 import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import type { AccessTokenVerifier } from '@vitrine/contracts/access-token';
 import type { Config } from './config.js';
 import { docsRouter } from './platform/http/docs.js';
 import { errorHandler, unknownRoute } from './platform/http/error-handler.js';
@@ -13,7 +14,7 @@ import type { Logger } from './platform/logger.js';
 export interface AppDeps {
   config: Pick<Config, 'http'>;
   logger: Logger;
-  accessTokenKey: Uint8Array;
+  verifyAccessToken: AccessTokenVerifier;
   generalRateLimit: RequestHandler;
   routes: readonly Route[];
   openApiDocument: object;
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(cookieParser());
-  app.use('/api', gateway(deps.accessTokenKey));
+  app.use('/api', gateway(deps.verifyAccessToken));
 
   const api = express.Router();
   mountRoutes(api, deps.routes);

@@ -16,7 +16,12 @@ import {
   type UnwatchAck,
   type WatchAck,
 } from '@vitrine/contracts';
-import { accessTokenKey, InvalidAccessToken, verifyAccessToken } from '@vitrine/contracts/access-token';
+import {
+  accessTokenKey,
+  createAccessTokenVerifier,
+  InvalidAccessToken,
+  type AccessTokenVerifier,
+} from '@vitrine/contracts/access-token';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import type { ZodError } from 'zod';
@@ -74,9 +79,9 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
   io.adapter(createAdapter(pubClient, subClient, { key: `${config.redisKeyPrefix}socket.io` }));
 
   const stock = createStockClient({ apiUrl: config.apiUrl, logger });
-  const tokenKey = accessTokenKey(config.jwtSecret);
+  const verifyAccessToken = createAccessTokenVerifier(accessTokenKey(config.jwtSecret));
   io.use((socket, next) => {
-    authenticate(socket, tokenKey, logger).then(
+    authenticate(socket, verifyAccessToken, logger).then(
       () => next(),
       () => next(new Error(UNAUTHORIZED_MESSAGE)),
     );
@@ -178,7 +183,11 @@ export function createRealtimeServer(config: RealtimeServerConfig, logger: Logge
   };
 }
 
-async function authenticate(socket: RealtimeSocket, tokenKey: Uint8Array, logger: Logger): Promise<void> {
+async function authenticate(
+  socket: RealtimeSocket,
+  verifyAccessToken: AccessTokenVerifier,
+  logger: Logger,
+): Promise<void> {
   const token: unknown = socket.handshake.auth['token'];
   if (token === undefined || token === null) {
     socket.data = { userId: null, role: null };
@@ -186,7 +195,7 @@ async function authenticate(socket: RealtimeSocket, tokenKey: Uint8Array, logger
   }
   try {
     if (typeof token !== 'string') throw new InvalidAccessToken('not a string');
-    const identity = await verifyAccessToken(token, tokenKey);
+    const identity = await verifyAccessToken(token);
     socket.data = { userId: identity.userId, role: identity.role };
   } catch (error) {
     const reason = error instanceof InvalidAccessToken ? error.message : 'unexpected verification failure';

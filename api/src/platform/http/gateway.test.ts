@@ -111,6 +111,16 @@ describe('gateway: access tokens', () => {
     assertUnauthenticated(await me(`Bearer ${expired}`));
   });
 
+  it('when a token that was accepted before reaches its expiry, then it is refused from then on', async () => {
+    // Accepted tokens are remembered; the memory must not outlive `exp`.
+    const exp = nowSeconds() + 2;
+    const shortLived = await forgeToken(shopper.user.id, { claims: { exp } });
+    assert.equal((await me(`Bearer ${shortLived}`)).status, 200);
+    assert.equal((await me(`Bearer ${shortLived}`)).status, 200);
+    await new Promise((done) => setTimeout(done, exp * 1000 - Date.now() + 50));
+    assertUnauthenticated(await me(`Bearer ${shortLived}`));
+  });
+
   it('when the token has no expiry at all, then 401', async () => {
     const forever = await new SignJWT({
       role: 'customer',

@@ -1,4 +1,4 @@
-import { InvalidAccessToken, verifyAccessToken } from '@vitrine/contracts/access-token';
+import { InvalidAccessToken, type AccessTokenVerifier } from '@vitrine/contracts/access-token';
 import type { RequestHandler } from 'express';
 
 /**
@@ -11,7 +11,7 @@ const IDENTITY_HEADER = /^x-(user|auth|authenticated|identity|forwarded-user|rem
  * The one place that verifies access tokens. It sets `req.identity` to the verified
  * `{userId, role}` or null; routes decide whether they need one (see `mountRoutes`).
  */
-export function gateway(accessTokenKey: Uint8Array): RequestHandler {
+export function gateway(verifyAccessToken: AccessTokenVerifier): RequestHandler {
   return async (req, _res, next) => {
     for (const header of Object.keys(req.headers)) {
       if (IDENTITY_HEADER.test(header)) delete req.headers[header];
@@ -26,7 +26,7 @@ export function gateway(accessTokenKey: Uint8Array): RequestHandler {
       return next();
     }
     try {
-      req.identity = await verifyAccessToken(token, accessTokenKey);
+      req.identity = await verifyAccessToken(token);
     } catch (error) {
       if (!(error instanceof InvalidAccessToken)) return next(error);
       req.identityRefusal = 'Invalid or expired access token';
