@@ -4,6 +4,7 @@ import * as catalogAndInventory from './0002-catalog-and-inventory.js';
 import * as ordersAndPayments from './0004-orders-payments-idempotency-outbox.js';
 import * as reviews from './0005-reviews.js';
 import * as notifications from './0006-notifications.js';
+import * as outboxBatches from './0007-outbox-batches.js';
 
 export interface Migration {
   name: string;
@@ -18,4 +19,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '0004-orders-payments-idempotency-outbox', ...ordersAndPayments },
   { name: '0005-reviews', ...reviews },
   { name: '0006-notifications', ...notifications },
+  { name: '0007-outbox-batches', ...outboxBatches },
 ];

@@ -16,9 +16,17 @@ interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttri
   id: CreationOptional<number>;
   name: string;
   payload: string;
+  /** How many events the row carries; above one, `payload` is a JSON array of {@link BatchedEvent}. */
+  eventCount: CreationOptional<number>;
   traceId: string | null;
   publishedAt: Date | null;
   createdAt: CreationOptional<Date>;
+}
+
+/** One event of a batch row: its payload and the trace of the request that caused it. */
+interface BatchedEvent {
+  payload: unknown;
+  traceId: string | null;
 }
 
 /**
@@ -39,7 +47,8 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
     {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
       name: { type: DataTypes.STRING(60), allowNull: false },
-      payload: { type: DataTypes.TEXT, allowNull: false },
+      payload: { type: DataTypes.TEXT('medium'), allowNull: false },
+      eventCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       traceId: { type: DataTypes.STRING(64), allowNull: true },
       publishedAt: { type: DataTypes.DATE(3), allowNull: true },
       createdAt: DataTypes.DATE(3),
@@ -56,6 +65,15 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
     runWithTrace(traceId ?? newTraceId(), () =>
       events.publish(name as DomainEventName, payload as DomainEvents[DomainEventName]),
     );
+  };
+
+  const dispatchRow = (row: Pick<OutboxRow, 'name' | 'payload' | 'eventCount' | 'traceId'>) => {
+    const payload: unknown = JSON.parse(row.payload);
+    if (row.eventCount > 1) {
+      for (const event of payload as BatchedEvent[]) dispatch(row.name, event.payload, event.traceId);
+    } else {
+      dispatch(row.name, payload, row.traceId);
+    }
   };
 
   // Marking in batches keeps the hot path at one extra UPDATE per ~50 ms, not one per event.
@@ -87,10 +105,28 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
         { where: { id: row.id, publishedAt: { [Op.is]: null } } },
       );
       if (claimed !== 1) continue;
-      dispatch(row.name, JSON.parse(row.payload), row.traceId);
-      published++;
+      dispatchRow(row);
+      published += row.eventCount;
     }
     return published;
+  }
+
+  async function insert(
+    transaction: Transaction,
+    name: DomainEventName,
+    batch: readonly BatchedEvent[],
+  ): Promise<void> {
+    const single = batch.length === 1 ? batch[0] : undefined;
+    const row = await Outbox.create(
+      single
+        ? { name, payload: JSON.stringify(single.payload), traceId: single.traceId, publishedAt: null }
+        : { name, payload: JSON.stringify(batch), eventCount: batch.length, traceId: null, publishedAt: null },
+      { transaction },
+    );
+    transaction.afterCommit(() => {
+      for (const event of batch) dispatch(name, event.payload, event.traceId);
+      markPublished(row.id);
+    });
   }
 
   return {
@@ -100,40 +136,26 @@ export function createOutbox(deps: { sequelize: Sequelize; events: EventBus; log
       name: N,
       payload: DomainEvents[N],
     ): Promise<void> {
-      const traceId = currentTraceId() ?? null;
-      const row = await Outbox.create(
-        { name, payload: JSON.stringify(payload), traceId, publishedAt: null },
-        { transaction },
-      );
-      transaction.afterCommit(() => {
-        dispatch(name, payload, traceId);
-        markPublished(row.id);
-      });
+      await insert(transaction, name, [{ payload, traceId: currentTraceId() ?? null }]);
     },
 
-    /** Several events in one INSERT (a batch of expiries), published after commit like `record`. */
+    /**
+     * Several events of one kind (the orders or expiries of a batch) in one row, published after
+     * commit like `record`, each under its own trace: an entry's `traceId` (the request that caused
+     * it, when a batch carries many requests) wins over the current one.
+     */
     async recordMany<N extends DomainEventName>(
       transaction: Transaction,
-      entries: readonly { name: N; payload: DomainEvents[N] }[],
+      name: N,
+      entries: readonly { payload: DomainEvents[N]; traceId?: string }[],
     ): Promise<void> {
       if (entries.length === 0) return;
-      const traceId = currentTraceId() ?? null;
-      const rows = await Outbox.bulkCreate(
-        entries.map((entry) => ({
-          name: entry.name,
-          payload: JSON.stringify(entry.payload),
-          traceId,
-          publishedAt: null,
-        })),
-        { transaction },
+      const current = currentTraceId() ?? null;
+      await insert(
+        transaction,
+        name,
+        entries.map((entry) => ({ payload: entry.payload, traceId: entry.traceId ?? current })),
       );
-      transaction.afterCommit(() => {
-        entries.forEach((entry, index) => {
-          dispatch(entry.name, entry.payload, traceId);
-          const id = rows[index]?.id;
-          if (id) markPublished(id);
-        });
-      });
     },
 
     publishOrphans,

@@ -24,6 +24,9 @@ export function createRedis(url: string, logger: Logger, name: string): Redis {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    // Commands issued in the same event-loop turn (the events of a committed batch of orders, say)
+    // leave in one write instead of one system call each.
+    enableAutoPipelining: true,
   });
   let reported = false;
   redis.on('error', (error: Error) => {

@@ -42,6 +42,16 @@ export function createAddressesRepository({ Address: AddressModel }: AddressMode
       return row ? toAddress(row) : null;
     },
 
+    /** Many lookups in one query; each answers its address only if that user owns it. */
+    async findManyOwned(wanted: readonly { userId: string; id: string }[]): Promise<(Address | null)[]> {
+      const rows = await AddressModel.findAll({ where: { id: [...new Set(wanted.map((key) => key.id))] } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return wanted.map(({ userId, id }) => {
+        const row = byId.get(id);
+        return row && row.userId === userId ? toAddress(row) : null;
+      });
+    },
+
     async insert(
       userId: string,
       fields: AddressFields,

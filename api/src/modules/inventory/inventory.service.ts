@@ -25,6 +25,10 @@ export function normalizeLines(lines: readonly StockLine[]): StockLine[] {
     .map(([productId, quantity]) => ({ productId, quantity }));
 }
 
+/** What a set of orders takes (or gives back) per product, in the fixed order every transaction locks rows in. */
+const totalPerProduct = (orders: readonly OrderStock[]): StockLine[] =>
+  normalizeLines(orders.flatMap((order) => order.lines));
+
 /**
  * Buyable stock of each product. Orders reserve it in two steps: an atomic Redis reservation (the
  * gate: sold-out answers never reach the database, and buyers never queue behind a lock), then a
@@ -43,9 +47,11 @@ export function createInventoryService(deps: {
 
   const recordStockChanges = async (productIds: Iterable<string>, transaction: Transaction) => {
     const levels = await repository.findAvailable([...productIds], transaction);
-    for (const [productId, available] of levels) {
-      await outbox.record(transaction, 'stock.changed', { productId, available });
-    }
+    await outbox.recordMany(
+      transaction,
+      'stock.changed',
+      [...levels].map(([productId, available]) => ({ payload: { productId, available } })),
+    );
   };
 
   /** Reloads counters from the database, e.g. after the database refused what Redis allowed. */
@@ -143,21 +149,31 @@ export function createInventoryService(deps: {
     },
 
     /**
-     * The fence: conditional updates in the order's transaction (lines normalized, so in a fixed
-     * order). The ledger rows go first: the row locks are taken last and held only to the commit.
+     * The fence, for one order or a batch of them written in one transaction: the ledger rows
+     * first, then one conditional update per product for the batch's total (products in a fixed
+     * order), so the row locks are taken last and held only to the commit. OUT_OF_STOCK if the
+     * database has less than the batch needs: nothing of the transaction may then commit.
      */
-    async reserveInDatabase(orderId: string, lines: readonly StockLine[], transaction: Transaction): Promise<void> {
+    async reserveInDatabase(orders: readonly OrderStock[], transaction: Transaction): Promise<void> {
       await repository.appendLedger(
-        lines.map((line) => ({ productId: line.productId, delta: -line.quantity, reason: 'ORDER_RESERVED', orderId })),
+        orders.flatMap((order) =>
+          order.lines.map((line) => ({
+            productId: line.productId,
+            delta: -line.quantity,
+            reason: 'ORDER_RESERVED' as const,
+            orderId: order.orderId,
+          })),
+        ),
         transaction,
       );
-      for (const line of lines) {
+      const perProduct = totalPerProduct(orders);
+      for (const line of perProduct) {
         if (!(await repository.changeAvailable(line.productId, -line.quantity, transaction))) {
           throw outOfStock(line.productId);
         }
       }
       await recordStockChanges(
-        lines.map((line) => line.productId),
+        perProduct.map((line) => line.productId),
         transaction,
       );
     },
@@ -178,13 +194,6 @@ export function createInventoryService(deps: {
      * product however many orders (so a wave of expiries does not fight buyers row by row).
      */
     async releaseForOrders(orders: readonly OrderStock[], transaction: Transaction): Promise<void> {
-      const perProduct = new Map<string, number>();
-      for (const order of orders) {
-        for (const line of order.lines)
-          perProduct.set(line.productId, (perProduct.get(line.productId) ?? 0) + line.quantity);
-      }
-      const sorted = normalizeLines([...perProduct].map(([productId, quantity]) => ({ productId, quantity })));
-      for (const line of sorted) await repository.changeAvailable(line.productId, line.quantity, transaction);
       await repository.appendLedger(
         orders.flatMap((order) =>
           order.lines.map((line) => ({
@@ -196,14 +205,18 @@ export function createInventoryService(deps: {
         ),
         transaction,
       );
-      await recordStockChanges(perProduct.keys(), transaction);
-      transaction.afterCommit(async () => {
-        for (const order of orders) {
-          await counters.release(order.orderId, order.lines).catch((error: unknown) => {
-            logger.warn('stock counters not released; they reload from the database', { err: error });
-          });
-        }
-      });
+      // Last, as for reservations: the product rows stay locked only until the commit.
+      const perProduct = totalPerProduct(orders);
+      for (const line of perProduct) await repository.changeAvailable(line.productId, line.quantity, transaction);
+      await recordStockChanges(
+        perProduct.map((line) => line.productId),
+        transaction,
+      );
+      transaction.afterCommit(() =>
+        counters.release(orders).catch((error: unknown) => {
+          logger.warn('stock counters not released; they reload from the database', { err: error });
+        }),
+      );
     },
   };
 }

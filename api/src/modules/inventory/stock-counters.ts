@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 const ADD_IF_PRESENT = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) else return nil end`;
 
@@ -43,9 +43,29 @@ export interface StockLine {
 /** The Redis key of a product's buyable-stock counter; the realtime feed reads it too. */
 export const stockCounterKey = (prefix: string, productId: string) => `${prefix}stock:${productId}`;
 
+/** A Lua script sent once and then run by its SHA (EVALSHA), as ioredis does for defined commands. */
+function defineScript(redis: Redis, name: string, lua: string) {
+  redis.defineCommand(name, { lua });
+  type Run = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown>;
+  return {
+    run: (keys: readonly string[], args: readonly (string | number)[]) =>
+      (redis as unknown as Record<string, Run>)[name]!(keys.length, ...keys, ...args),
+    /** The same script queued on a pipeline. */
+    queue: (pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]) =>
+      (pipeline as unknown as Record<string, (...keysThenArgs: (string | number)[]) => unknown>)[name]!(
+        keys.length,
+        ...keys,
+        ...args,
+      ),
+  };
+}
+
 export function createStockCounters(redis: Redis, prefix: string) {
   const key = (productId: string) => stockCounterKey(prefix, productId);
   const reservationKey = (orderId: string) => `${prefix}stock-reservation:${orderId}`;
+  const addIfPresent = defineScript(redis, 'vitrineStockAddIfPresent', ADD_IF_PRESENT);
+  const reserveAllOrNone = defineScript(redis, 'vitrineStockReserve', RESERVE_ALL_OR_NONE);
+  const undoReservation = defineScript(redis, 'vitrineStockUndoReservation', UNDO_RESERVATION);
 
   return {
     key,
@@ -73,17 +93,13 @@ export function createStockCounters(redis: Redis, prefix: string) {
 
     /** Applies a committed change to a loaded counter; an unloaded one will be read fresh later. */
     async addIfPresent(productId: string, delta: number): Promise<void> {
-      await redis.eval(ADD_IF_PRESENT, 1, key(productId), delta);
+      await addIfPresent.run([key(productId)], [delta]);
     },
 
     async reserve(orderId: string, lines: readonly StockLine[], markerTtlMs: number): Promise<CounterReservation> {
-      const keys = [reservationKey(orderId), ...lines.map((line) => key(line.productId))];
-      const [code, index] = (await redis.eval(
-        RESERVE_ALL_OR_NONE,
-        keys.length,
-        ...keys,
-        markerTtlMs,
-        ...lines.map((line) => line.quantity),
+      const [code, index] = (await reserveAllOrNone.run(
+        [reservationKey(orderId), ...lines.map((line) => key(line.productId))],
+        [markerTtlMs, ...lines.map((line) => line.quantity)],
       )) as [number, number];
       if (code === 1) return { outcome: 'reserved' };
       const productId = lines[index - 1]?.productId ?? '';
@@ -92,15 +108,26 @@ export function createStockCounters(redis: Redis, prefix: string) {
 
     /** Undoes a reservation whose order never committed. */
     async undoReservation(orderId: string, lines: readonly StockLine[]): Promise<void> {
-      const keys = [reservationKey(orderId), ...lines.map((line) => key(line.productId))];
-      await redis.eval(UNDO_RESERVATION, keys.length, ...keys, ...lines.map((line) => line.quantity));
+      await undoReservation.run(
+        [reservationKey(orderId), ...lines.map((line) => key(line.productId))],
+        lines.map((line) => line.quantity),
+      );
     },
 
-    /** After an order's stock came back in the database (cancel, expiry): the counters follow. */
-    async release(orderId: string, lines: readonly StockLine[]): Promise<void> {
+    /**
+     * After the stock of cancelled or expired orders came back in the database: their markers go
+     * and the counters follow, in one round trip however many orders.
+     */
+    async release(orders: readonly { orderId: string; lines: readonly StockLine[] }[]): Promise<void> {
+      if (orders.length === 0) return;
+      const perProduct = new Map<string, number>();
+      for (const order of orders) {
+        for (const line of order.lines)
+          perProduct.set(line.productId, (perProduct.get(line.productId) ?? 0) + line.quantity);
+      }
       const pipeline = redis.pipeline();
-      pipeline.del(reservationKey(orderId));
-      for (const line of lines) pipeline.eval(ADD_IF_PRESENT, 1, key(line.productId), line.quantity);
+      pipeline.del(...orders.map((order) => reservationKey(order.orderId)));
+      for (const [productId, quantity] of perProduct) addIfPresent.queue(pipeline, [key(productId)], [quantity]);
       await pipeline.exec();
     },
   };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type Queue from 'bull';
 import type { Logger } from '../../platform/logger.js';
-import { createMicroBatcher } from '../../platform/micro-batch.js';
+import { allFulfilled, createGroupCommit } from '../../platform/group-commit.js';
 import {
   createQueue,
   registerProcessors,
@@ -25,7 +25,8 @@ export interface ExpireUnpaidOrderJob extends TracedJob {
 const expiryJobId = (orderId: string) => `order-${orderId}-expire`;
 
 const SWEEP_INTERVAL_MS = 1_000;
-const SWEEP_BATCH = 200;
+/** Orders expired in one transaction, at most: by a batch of jobs (topped up with other due orders) or the sweeper. */
+const EXPIRY_BATCH = 500;
 
 /**
  * On-time expiry of unpaid orders: one delayed Bull job per order fires at its deadline. The
@@ -44,23 +45,37 @@ export function createOrderExpiry(deps: {
   const queue: Queue.Queue<ExpireUnpaidOrderJob> = createQueue(ORDERS_QUEUE, deps.queueOptions);
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping = false;
-  // Deadlines cluster (a flash sale's unpaid orders expire together): jobs that fire within a few
-  // milliseconds of each other are expired in one transaction.
-  const expiryBatch = createMicroBatcher<string>({
-    maxSize: 200,
-    maxWaitMs: 5,
-    flush: (orderIds) => orders.expireUnpaidOrders(orderIds),
+  // Deadlines cluster (a flash sale's unpaid orders expire together): jobs that fire while a batch
+  // of expiries is being written are expired together in the next one (see group-commit.ts).
+  const expiryBatch = createGroupCommit<string, void>({
+    maxBatch: EXPIRY_BATCH,
+    commit: async (orderIds) => {
+      await orders.expireUnpaidOrders(orderIds, { upTo: EXPIRY_BATCH });
+      return allFulfilled(orderIds.map(() => undefined));
+    },
+  });
+  // Orders placed together are scheduled together: one round trip to Redis for a batch of jobs.
+  const jobsToAdd = createGroupCommit<Parameters<typeof queue.addBulk>[0][number], void>({
+    maxBatch: 500,
+    commit: async (jobs) => {
+      await queue.addBulk([...jobs]);
+      return allFulfilled(jobs.map(() => undefined));
+    },
   });
 
   const scheduler: ExpiryScheduler = {
-    async schedule(orderId, expiresAt) {
-      await queue.add(EXPIRE_UNPAID_ORDER, withTrace<ExpireUnpaidOrderJob>({ orderId }), {
-        jobId: expiryJobId(orderId),
-        delay: Math.max(0, expiresAt.getTime() - Date.now()),
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 200 },
-        removeOnComplete: true,
-        removeOnFail: 1_000,
+    schedule(orderId, expiresAt) {
+      return jobsToAdd.add({
+        name: EXPIRE_UNPAID_ORDER,
+        data: withTrace<ExpireUnpaidOrderJob>({ orderId }),
+        opts: {
+          jobId: expiryJobId(orderId),
+          delay: Math.max(0, expiresAt.getTime() - Date.now()),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 200 },
+          removeOnComplete: true,
+          removeOnFail: 1_000,
+        },
       });
     },
     async unschedule(orderId) {
@@ -76,10 +91,9 @@ export function createOrderExpiry(deps: {
     try {
       let expired = 0;
       for (;;) {
-        const due = await orders.findDueOrderIds(new Date(), SWEEP_BATCH);
-        if (due.length === 0) break;
-        expired += await orders.expireUnpaidOrders(due);
-        if (due.length < SWEEP_BATCH) break;
+        const batch = await orders.expireUnpaidOrders([], { upTo: EXPIRY_BATCH });
+        expired += batch;
+        if (batch < EXPIRY_BATCH) break;
         await lock.extend(10_000);
       }
       if (expired > 0) logger.info('sweeper expired overdue orders', { orders: { expired } });
@@ -137,6 +151,7 @@ export function createOrderExpiry(deps: {
 
     async stop(): Promise<void> {
       if (sweeper) clearInterval(sweeper);
+      await jobsToAdd.drain().catch(() => undefined);
       await closeQueue(queue);
     },
   };

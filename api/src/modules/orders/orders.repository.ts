@@ -53,12 +53,13 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
   }
 
   return {
-    async insert(order: NewOrder, transaction: Transaction): Promise<OrderRecord> {
-      const row = await Order.create(
-        {
+    /** Placed orders and their lines, two INSERTs however many orders. */
+    async insertMany(orders: readonly NewOrder[], transaction: Transaction): Promise<OrderRecord[]> {
+      const rows = await Order.bulkCreate(
+        orders.map((order) => ({
           id: order.id,
           userId: order.userId,
-          status: 'PENDING_PAYMENT',
+          status: 'PENDING_PAYMENT' as const,
           total: order.total,
           currency: order.currency,
           address: JSON.stringify(order.address),
@@ -66,14 +67,14 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
           paidAt: null,
           cancelledAt: null,
           cancelReason: null,
-        },
+        })),
         { transaction },
       );
       await OrderItem.bulkCreate(
-        order.items.map((item) => ({ orderId: order.id, ...item })),
+        orders.flatMap((order) => order.items.map((item) => ({ orderId: order.id, ...item }))),
         { transaction },
       );
-      return toRecord(row, order.items);
+      return rows.map((row, index) => toRecord(row, orders[index]?.items ?? []));
     },
 
     async findById(id: string, transaction?: Transaction): Promise<OrderRecord | null> {
@@ -162,15 +163,21 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
       );
     },
 
-    /** Pending orders past their deadline, oldest first (the expiry sweeper's query). */
-    async findDueIds(now: Date, limit: number): Promise<string[]> {
+    /**
+     * Up to `limit` pending orders past their deadline, oldest first, with their lines, row-locked
+     * on MySQL/MariaDB; rows another transaction holds are skipped, so expiries running side by
+     * side (two processes, or a job and the sweeper) take different orders instead of queueing.
+     */
+    async claimDue(dueBy: Date, limit: number, transaction: Transaction): Promise<OrderRecord[]> {
       const rows = await Order.findAll({
-        attributes: ['id'],
-        where: { status: 'PENDING_PAYMENT', expiresAt: { [Op.lte]: now } },
+        where: { status: 'PENDING_PAYMENT', expiresAt: { [Op.lte]: dueBy } },
         order: [['expiresAt', 'ASC']],
         limit,
+        lock: true,
+        skipLocked: true,
+        transaction,
       });
-      return rows.map((row) => row.id);
+      return withItems(rows, transaction);
     },
 
     async findPending(limit: number, afterId?: string): Promise<{ id: string; expiresAt: Date }[]> {

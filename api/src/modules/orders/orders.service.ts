@@ -1,15 +1,18 @@
 import type { CancelReason, Order, OrderLine, PlaceOrderBody } from '@vitrine/contracts';
 import type { Sequelize, Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
+import { isRetryableTransactionError } from '../../platform/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
+import { allFulfilled, createGroupCommit } from '../../platform/group-commit.js';
 import type { OrderEventPayload } from '../../platform/events.js';
 import type { Identity } from '../../platform/http/identity.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Outbox } from '../../platform/outbox.js';
+import { currentTraceId } from '../../platform/trace-context.js';
 import type { AddressesService } from '../addresses/index.js';
 import { normalizeLines, type InventoryService } from '../inventory/index.js';
 import { transition } from './order-state.js';
-import type { OrderRecord, OrdersRepository } from './orders.repository.js';
+import type { NewOrder, OrderRecord, OrdersRepository } from './orders.repository.js';
 
 /** What orders need from the catalog: the current name, price and currency of each product. */
 export interface ProductsForOrder {
@@ -22,6 +25,12 @@ export interface ProductsForOrder {
 export interface ExpiryScheduler {
   schedule(orderId: string, expiresAt: Date): Promise<void>;
   unschedule(orderId: string): Promise<void>;
+}
+
+/** An order on its way into the database, with the trace of the request that placed it. */
+interface PlacedOrder {
+  order: NewOrder;
+  traceId: string | undefined;
 }
 
 export function toOrderDto(order: OrderRecord, now = new Date()): Order {
@@ -67,6 +76,55 @@ export function createOrdersService(deps: {
   const { sequelize, repository, inventory, addresses, catalog, outbox, logger } = deps;
   let expiry: ExpiryScheduler | undefined;
 
+  /**
+   * Writes placed orders in one transaction: their rows and `order.placed` events, then the
+   * stock (the fence) last, so a hot product's row is locked once per batch, only to the commit.
+   */
+  const insertPlacedOrders = (placed: readonly PlacedOrder[]) =>
+    sequelize.transaction(async (transaction) => {
+      const records = await repository.insertMany(
+        placed.map((entry) => entry.order),
+        transaction,
+      );
+      await outbox.recordMany(
+        transaction,
+        'order.placed',
+        records.map((record, index) => ({ payload: eventPayload(record), traceId: placed[index]?.traceId })),
+      );
+      await inventory.reserveInDatabase(
+        records.map((record) => ({ orderId: record.id, lines: record.items })),
+        transaction,
+      );
+      return records;
+    });
+
+  /**
+   * Orders placed at the same time are written together (group commit). If the database refuses
+   * the batch for one order's sake (its stock, when Redis was ahead of the database) or loses a
+   * deadlock, each order is written again alone, so only that order fails.
+   */
+  const placedOrders = createGroupCommit<PlacedOrder, OrderRecord>({
+    maxBatch: 200,
+    async commit(placed) {
+      try {
+        return allFulfilled(await insertPlacedOrders(placed));
+      } catch (error) {
+        const orderSpecific = error instanceof AppError || isRetryableTransactionError(error);
+        if (placed.length === 1 || !orderSpecific) throw error;
+        const outcomes: PromiseSettledResult<OrderRecord>[] = [];
+        for (const entry of placed) {
+          outcomes.push(
+            await insertPlacedOrders([entry]).then(
+              (records) => allFulfilled(records)[0] ?? { status: 'rejected', reason: new Error('order not written') },
+              (reason: unknown) => ({ status: 'rejected', reason }),
+            ),
+          );
+        }
+        return outcomes;
+      }
+    },
+  });
+
   async function priceLines(lines: { productId: string; quantity: number }[]) {
     const products = new Map(
       (await catalog.getProductsForOrder(lines.map((line) => line.productId))).map((p) => [p.id, p]),
@@ -86,18 +144,28 @@ export function createOrdersService(deps: {
 
   /**
    * Cancels the given orders that are still pending (for PAYMENT_TIMEOUT: only those past their
-   * deadline) in one transaction: one UPDATE for the orders, one per product for the stock, so a
-   * wave of expiries costs a few statements, not a few per order. Answers the orders it cancelled.
+   * deadline), and, for expiry, up to `alsoDue` other due orders that no other process is expiring
+   * at that moment, in one transaction: one UPDATE for the orders, one per product for the stock,
+   * so a wave of expiries costs a few statements, not a few per order. Answers the orders it cancelled.
    */
-  async function cancelPending(orderIds: readonly string[], reason: CancelReason): Promise<OrderRecord[]> {
+  async function cancelPending(
+    orderIds: readonly string[],
+    reason: CancelReason,
+    options: { topUpTo?: number } = {},
+  ): Promise<OrderRecord[]> {
     const cancelled = await sequelize.transaction(async (transaction) => {
       // Taken once the transaction has its connection, so cancelledAt is not earlier than the work.
       const now = new Date();
-      const claimed = await repository.claimPending(
-        orderIds,
-        reason === 'PAYMENT_TIMEOUT' ? now : undefined,
-        transaction,
-      );
+      const dueBy = reason === 'PAYMENT_TIMEOUT' ? now : undefined;
+      // The named orders first (waiting for a payment that holds one), the others after, skipping
+      // rows another transaction holds: only the first step ever waits, so no two expiries deadlock.
+      const claimed = orderIds.length > 0 ? await repository.claimPending(orderIds, dueBy, transaction) : [];
+      const room = (options.topUpTo ?? 0) - claimed.length;
+      if (dueBy && room > 0) {
+        const mine = new Set(claimed.map((order) => order.id));
+        const others = await repository.claimDue(dueBy, room + mine.size, transaction);
+        claimed.push(...others.filter((order) => !mine.has(order.id)).slice(0, room));
+      }
       if (claimed.length === 0) return [];
       await repository.markCancelled(
         claimed.map((order) => order.id),
@@ -111,13 +179,15 @@ export function createOrdersService(deps: {
         cancelledAt: now,
         cancelReason: reason,
       }));
+      await outbox.recordMany(
+        transaction,
+        'order.cancelled',
+        won.map((order) => ({ payload: eventPayload(order) })),
+      );
+      // Last: the product rows stay locked only until the commit.
       await inventory.releaseForOrders(
         won.map((order) => ({ orderId: order.id, lines: order.items })),
         transaction,
-      );
-      await outbox.recordMany(
-        transaction,
-        won.map((order) => ({ name: 'order.cancelled' as const, payload: eventPayload(order) })),
       );
       return won;
     });
@@ -150,33 +220,33 @@ export function createOrdersService(deps: {
       const orderId = uuidv7();
       const gated = await inventory.reserveInCounters(orderId, lines);
       try {
-        const address = await addresses.findOwned(userId, body.addressId);
-        if (!address) throw notFound('Address');
-        const { priced, currency, total } = await priceLines(lines);
-        const now = new Date();
-        const order = await sequelize.transaction(async (transaction) => {
-          const { id: _addressId, isDefault: _isDefault, ...addressCopy } = address;
-          const record = await repository.insert(
-            {
-              id: orderId,
-              userId,
-              items: priced,
-              total,
-              currency,
-              address: addressCopy,
-              expiresAt: new Date(now.getTime() + deps.paymentTtlMs),
-            },
-            transaction,
-          );
-          await outbox.record(transaction, 'order.placed', eventPayload(record));
-          // Last, so the hot product's row stays locked only for this step and the commit.
-          await inventory.reserveInDatabase(orderId, lines, transaction);
-          return record;
+        const [found, pricing] = await Promise.allSettled([
+          addresses.findOwned(userId, body.addressId),
+          priceLines(lines),
+        ]);
+        if (found.status === 'rejected') throw found.reason;
+        if (!found.value) throw notFound('Address');
+        if (pricing.status === 'rejected') throw pricing.reason;
+        const { id: _addressId, isDefault: _isDefault, ...addressCopy } = found.value;
+        const { priced, currency, total } = pricing.value;
+        const order = await placedOrders.add({
+          order: {
+            id: orderId,
+            userId,
+            items: priced,
+            total,
+            currency,
+            address: addressCopy,
+            expiresAt: new Date(Date.now() + deps.paymentTtlMs),
+          },
+          traceId: currentTraceId(),
         });
         await expiry?.schedule(order.id, order.expiresAt).catch((error: unknown) => {
           logger.warn('expiry job not scheduled; the sweeper will expire the order', { err: error });
         });
-        logger.info('order placed', { order: { id: order.id, total }, user: { id: userId } });
+        if (logger.isLevelEnabled('info')) {
+          logger.info('order placed', { order: { id: order.id, total }, user: { id: userId } });
+        }
         return toOrderDto(order);
       } catch (error) {
         if (gated) {
@@ -254,14 +324,17 @@ export function createOrdersService(deps: {
       return repository.findById(orderId);
     },
 
-    /** Expiry (jobs, batched, and the sweeper): cancels those given orders that are still pending and due. */
-    async expireUnpaidOrders(orderIds: readonly string[]): Promise<number> {
-      const expired = await cancelPending(orderIds, 'PAYMENT_TIMEOUT');
+    /**
+     * Expiry (jobs and the sweeper): cancels those given orders that are still pending and due,
+     * topped up to `upTo` with any other due orders. So whichever expiry jobs fire first in a wave
+     * of deadlines expire the whole wave, instead of each order waiting for its own job's turn.
+     */
+    async expireUnpaidOrders(orderIds: readonly string[], options: { upTo?: number } = {}): Promise<number> {
+      const expired = await cancelPending(orderIds, 'PAYMENT_TIMEOUT', { topUpTo: options.upTo });
       if (expired.length > 0) logger.info('unpaid orders expired', { orders: { expired: expired.length } });
       return expired.length;
     },
 
-    findDueOrderIds: (now: Date, limit: number) => repository.findDueIds(now, limit),
     findPendingOrders: (limit: number, afterId?: string) => repository.findPending(limit, afterId),
     hasPaidOrderWith: (userId: string, productId: string) => repository.hasPaidOrderWith(userId, productId),
   };
