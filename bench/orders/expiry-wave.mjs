@@ -13,9 +13,9 @@
 //     order (so initial = buyable + held holds), multi-row INSERTs of 1,000;
 //   - in Redis: the stock counters decremented the same, one reservation marker per order
 //     (`<prefix>stock-reservation:<orderId>`, PX like the API's), and the Bull job per order on the
-//     API's queue (`orders`, prefix `<prefix>bull`, name `orders.expire-unpaid`, id
-//     `order-<orderId>-expire`, data {orderId, traceId}, delay to its deadline, attempts 5,
-//     exponential backoff 200 ms, removeOnComplete, removeOnFail 1,000), with Bull's addBulk.
+//     API's queue (`orders`, prefix `<prefix>bull`), built by the API's own `expiryJob` (from
+//     api/dist: name `orders.expire-unpaid`, id `order-<orderId>-expire`, data {orderId, traceId},
+//     due on the API's 20 ms grid at or after the deadline, its retry options), with Bull's addBulk.
 //   Not written: the `order.placed`/`stock.changed` outbox rows (they would only be published as
 //   orphans during the wave and measure the outbox, not expiry).
 // The orders are inserted first with a placeholder deadline two hours away; once all are in, the
@@ -36,6 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   call,
   common,
@@ -57,6 +58,7 @@ import {
   registerShoppers,
   requireBuild,
   requireFromApi,
+  root,
   round,
   runBenchmark,
   sleep,
@@ -83,6 +85,8 @@ const ORDER_PAYMENT_TTL_MS = 300_000; // the API's default; only the reservation
 const CHUNK = 1000;
 
 requireBuild();
+// The API's own job shape, so the benchmark queues exactly what placing an order would.
+const { expiryJob } = await import(pathToFileURL(join(root, 'api/dist/modules/orders/orders.jobs.js')).href);
 const run = createRun('orders-expiry-wave', { ORDER_PAYMENT_TTL_MS: String(ORDER_PAYMENT_TTL_MS) });
 // BENCH_CPU_PROF=1: API A runs with --cpu-prof; the report summarizes its samples during the wave.
 const profileDir = process.env.BENCH_CPU_PROF === '1' ? mkdtempSync(join(tmpdir(), 'vitrine-expiry-prof-')) : null;
@@ -172,20 +176,10 @@ async function enqueueJobs(connection, queue, windowStart) {
     if (Date.now() > windowStart.getTime() - 2000) {
       throw new Error(`only ${offset} of ${rows.length} jobs queued when the window was 2 s away: raise BENCH_LEAD`);
     }
-    const now = Date.now();
     await queue.addBulk(
-      rows.slice(offset, offset + CHUNK).map((row) => ({
-        name: 'orders.expire-unpaid',
-        data: { orderId: row.id, traceId: randomBytes(16).toString('hex') },
-        opts: {
-          jobId: `order-${row.id}-expire`,
-          delay: Math.max(0, row.expiresAt.getTime() - now),
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 200 },
-          removeOnComplete: true,
-          removeOnFail: 1_000,
-        },
-      })),
+      rows
+        .slice(offset, offset + CHUNK)
+        .map((row) => expiryJob({ orderId: row.id, traceId: randomBytes(16).toString('hex') }, row.expiresAt)),
     );
   }
   return { jobs: rows.length, seconds: round((performance.now() - started) / 1000, 1) };
