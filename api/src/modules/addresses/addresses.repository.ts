@@ -1,6 +1,7 @@
 import type { Address } from '@vitrine/contracts';
 import { Op, type Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
+import { selectRows } from '../../platform/sql.js';
 import type { AddressModels, AddressRow } from './addresses.models.js';
 
 export type AddressFields = Omit<Address, 'id' | 'isDefault'>;
@@ -42,13 +43,22 @@ export function createAddressesRepository({ Address: AddressModel }: AddressMode
       return row ? toAddress(row) : null;
     },
 
-    /** Many lookups in one query; each answers its address only if that user owns it. */
+    /** Many lookups in one query (the order hot path: plain SQL); each answers its address only if that user owns it. */
     async findManyOwned(wanted: readonly { userId: string; id: string }[]): Promise<(Address | null)[]> {
-      const rows = await AddressModel.findAll({ where: { id: [...new Set(wanted.map((key) => key.id))] } });
+      const rows = await selectRows<Omit<Address, 'isDefault'> & { userId: string; defaultMarker: unknown }>(
+        AddressModel.sequelize!,
+        `SELECT id, user_id AS userId, recipient, phone, line1, line2, city, postal_code AS postalCode, country,
+                default_marker AS defaultMarker
+           FROM addresses WHERE id IN (:ids)`,
+        { ids: [...new Set(wanted.map((key) => key.id))] },
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return wanted.map(({ userId, id }) => {
         const row = byId.get(id);
-        return row && row.userId === userId ? toAddress(row) : null;
+        if (!row || row.userId !== userId) return null;
+        const { userId: _owner, defaultMarker, ...fields } = row;
+        // BOOLEAN comes back as 1 from both MySQL and SQLite in plain SQL.
+        return { ...fields, line2: fields.line2 ?? null, isDefault: Boolean(defaultMarker) };
       });
     },
 

@@ -1,5 +1,4 @@
 import type { Address, CreateAddressBody, UpdateAddressBody } from '@vitrine/contracts';
-import DataLoader from 'dataloader';
 import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
 import { isRetryableTransactionError } from '../../platform/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -19,11 +18,6 @@ function fieldsOf(body: CreateAddressBody | UpdateAddressBody): Partial<AddressF
  */
 export function createAddressesService(deps: { sequelize: Sequelize; repository: AddressesRepository }) {
   const { sequelize, repository } = deps;
-  // Orders look an address up on every placement; those of one event-loop turn share one query.
-  const ownedAddresses = new DataLoader<{ userId: string; id: string }, Address | null>(
-    (wanted) => repository.findManyOwned(wanted),
-    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 500 },
-  );
 
   /**
    * Two concurrent changes can both try to set a default; the unique index refuses one (or the
@@ -95,9 +89,9 @@ export function createAddressesService(deps: { sequelize: Sequelize; repository:
       });
     },
 
-    /** For orders: the caller's own address, copied at order time. */
-    findOwned(userId: string, id: string): Promise<Address | null> {
-      return ownedAddresses.load({ userId, id });
+    /** For orders (a batch at a time): each address if that user owns it, else null; copied at order time. */
+    findOwnedMany(wanted: readonly { userId: string; id: string }[]): Promise<(Address | null)[]> {
+      return wanted.length === 0 ? Promise.resolve([]) : repository.findManyOwned(wanted);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Product, ProductSort } from '@vitrine/contracts';
 import { Op, QueryTypes, type Order, type Transaction, type WhereOptions } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
+import { selectRows } from '../../platform/sql.js';
 import type { CatalogModels, ProductRow } from './catalog.models.js';
 
 /** A product as stored: everything of the contract's product but `stock`, which inventory owns. */
@@ -116,15 +117,26 @@ export function createCatalogRepository({ Product: ProductModel }: CatalogModels
       return affected === 1;
     },
 
+    /** Names and prices for orders (the hot path: plain SQL), deleted products included and marked. */
     async findForOrder(ids: readonly string[]): Promise<ProductForOrder[]> {
       if (ids.length === 0) return [];
-      const rows = await ProductModel.findAll({ where: { id: [...new Set(ids)] } });
+      const rows = await selectRows<{
+        id: string;
+        name: string;
+        price: number | string;
+        currency: string;
+        deleted: unknown;
+      }>(
+        ProductModel.sequelize!,
+        'SELECT id, name, price, currency, deleted_at IS NOT NULL AS deleted FROM products WHERE id IN (:ids)',
+        { ids: [...new Set(ids)] },
+      );
       return rows.map((row) => ({
         id: row.id,
         name: row.name,
         price: Number(row.price),
         currency: row.currency,
-        deleted: row.deletedAt !== null && row.deletedAt !== undefined,
+        deleted: Boolean(row.deleted),
       }));
     },
 

@@ -5,7 +5,6 @@ import type {
   ProductListQuery,
   UpdateProductBody,
 } from '@vitrine/contracts';
-import DataLoader from 'dataloader';
 import type { Sequelize, Transaction } from 'sequelize';
 import { notFound } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events.js';
@@ -40,15 +39,6 @@ export function createCatalogService(deps: {
   events: EventBus;
 }) {
   const { sequelize, repository, cache, inventory, events } = deps;
-  // Orders read current names and prices from the database (never a cache: an order charges
-  // today's price); the lookups of one event-loop turn share one query.
-  const productsForOrder = new DataLoader<string, ProductForOrder | null>(
-    async (ids) => {
-      const found = new Map((await repository.findForOrder(ids)).map((product) => [product.id, product]));
-      return ids.map((id) => found.get(id) ?? null);
-    },
-    { batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 500, cache: false },
-  );
 
   /** After commit: every process's next read misses these products and the lists, and listeners hear of it. */
   const announceAfterCommit = (transaction: Transaction, productId: string) => {
@@ -145,14 +135,9 @@ export function createCatalogService(deps: {
     },
 
     /** For orders: name, price and currency of each product (deleted ones marked), straight from the database. */
-    async getProductsForOrder(ids: readonly string[]): Promise<ProductForOrder[]> {
-      const found = await productsForOrder.loadMany(ids);
-      return found
-        .map((product) => {
-          if (product instanceof Error) throw product;
-          return product;
-        })
-        .filter((product) => product !== null);
+    /** For orders: current names and prices from the database, never a cache (an order charges today's price). */
+    getProductsForOrder(ids: readonly string[]): Promise<ProductForOrder[]> {
+      return repository.findForOrder(ids);
     },
 
     /**

@@ -10,9 +10,11 @@ import { createOrderExpiry } from './orders.jobs.js';
 import { defineOrderModels } from './orders.models.js';
 import { createOrdersRepository } from './orders.repository.js';
 import { ordersRoutes } from './orders.router.js';
-import { createOrdersService, type ProductsForOrder } from './orders.service.js';
+import type { ProductsForOrder } from './order-placement.js';
+import { createOrdersService } from './orders.service.js';
 
-export type { OrdersService, ProductsForOrder } from './orders.service.js';
+export type { OrdersService } from './orders.service.js';
+export type { ProductsForOrder } from './order-placement.js';
 export type { OrderRecord } from './orders.repository.js';
 export { idempotencyKeyOf } from './orders.router.js';
 export { EXPIRE_UNPAID_ORDER, ORDERS_QUEUE } from './orders.jobs.js';

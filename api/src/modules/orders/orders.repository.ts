@@ -1,5 +1,6 @@
 import type { CancelReason, OrderAddress, OrderLine, OrderStatus } from '@vitrine/contracts';
 import { Op, QueryTypes, type Transaction } from 'sequelize';
+import { execute, sqlTime, valuesOf } from '../../platform/sql.js';
 import type { OrderModels, OrderRow } from './orders.models.js';
 
 export interface OrderRecord {
@@ -53,28 +54,50 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
   }
 
   return {
-    /** Placed orders and their lines, two INSERTs however many orders. */
+    /** Placed orders and their lines: two INSERTs however many orders (plain SQL: the hot path). */
     async insertMany(orders: readonly NewOrder[], transaction: Transaction): Promise<OrderRecord[]> {
-      const rows = await Order.bulkCreate(
+      const sequelize = Order.sequelize!;
+      const createdAt = new Date();
+      const now = sqlTime(sequelize, createdAt);
+      const rows = valuesOf(
         orders.map((order) => ({
           id: order.id,
           userId: order.userId,
-          status: 'PENDING_PAYMENT' as const,
+          status: 'PENDING_PAYMENT',
           total: order.total,
           currency: order.currency,
           address: JSON.stringify(order.address),
-          expiresAt: order.expiresAt,
-          paidAt: null,
-          cancelledAt: null,
-          cancelReason: null,
+          expiresAt: sqlTime(sequelize, order.expiresAt),
+          createdAt: now,
+          updatedAt: now,
         })),
-        { transaction },
+        ['id', 'userId', 'status', 'total', 'currency', 'address', 'expiresAt', 'createdAt', 'updatedAt'],
       );
-      await OrderItem.bulkCreate(
+      await execute(
+        sequelize,
+        `INSERT INTO orders (id, user_id, status, total, currency, address, expires_at, created_at, updated_at)
+         VALUES ${rows.tuples}`,
+        rows.replacements,
+        transaction,
+      );
+      const lines = valuesOf(
         orders.flatMap((order) => order.items.map((item) => ({ orderId: order.id, ...item }))),
-        { transaction },
+        ['orderId', 'productId', 'name', 'price', 'quantity'],
       );
-      return rows.map((row, index) => toRecord(row, orders[index]?.items ?? []));
+      await execute(
+        sequelize,
+        `INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES ${lines.tuples}`,
+        lines.replacements,
+        transaction,
+      );
+      return orders.map((order) => ({
+        ...order,
+        status: 'PENDING_PAYMENT',
+        createdAt,
+        paidAt: null,
+        cancelledAt: null,
+        cancelReason: null,
+      }));
     },
 
     async findById(id: string, transaction?: Transaction): Promise<OrderRecord | null> {

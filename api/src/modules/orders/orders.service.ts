@@ -1,36 +1,22 @@
-import type { CancelReason, Order, OrderLine, PlaceOrderBody } from '@vitrine/contracts';
+import type { CancelReason, Order, PlaceOrderBody } from '@vitrine/contracts';
 import type { Sequelize, Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
-import { isRetryableTransactionError } from '../../platform/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { allFulfilled, createGroupCommit } from '../../platform/group-commit.js';
-import type { OrderEventPayload } from '../../platform/events.js';
 import type { Identity } from '../../platform/http/identity.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Outbox } from '../../platform/outbox.js';
 import { currentTraceId } from '../../platform/trace-context.js';
 import type { AddressesService } from '../addresses/index.js';
 import { normalizeLines, type InventoryService } from '../inventory/index.js';
+import { orderEventPayload } from './order-events.js';
+import { createOrderPlacement, type ProductsForOrder } from './order-placement.js';
 import { transition } from './order-state.js';
-import type { NewOrder, OrderRecord, OrdersRepository } from './orders.repository.js';
-
-/** What orders need from the catalog: the current name, price and currency of each product. */
-export interface ProductsForOrder {
-  getProductsForOrder(
-    productIds: readonly string[],
-  ): Promise<{ id: string; name: string; price: number; currency: string; deleted: boolean }[]>;
-}
+import type { OrderRecord, OrdersRepository } from './orders.repository.js';
 
 /** Where expiry jobs are scheduled; implemented with Bull in orders.jobs.ts. */
 export interface ExpiryScheduler {
   schedule(orderId: string, expiresAt: Date): Promise<void>;
   unschedule(orderId: string): Promise<void>;
-}
-
-/** An order on its way into the database, with the trace of the request that placed it. */
-interface PlacedOrder {
-  order: NewOrder;
-  traceId: string | undefined;
 }
 
 export function toOrderDto(order: OrderRecord, now = new Date()): Order {
@@ -51,17 +37,6 @@ export function toOrderDto(order: OrderRecord, now = new Date()): Order {
   };
 }
 
-const eventPayload = (order: OrderRecord): OrderEventPayload => ({
-  orderId: order.id,
-  userId: order.userId,
-  status: order.status,
-  total: order.total,
-  currency: order.currency,
-  items: order.items,
-  expiresAt: order.expiresAt.toISOString(),
-  ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
-});
-
 /** Orders: placing (reserving stock), paying, cancelling and expiring, each change one transaction. */
 export function createOrdersService(deps: {
   sequelize: Sequelize;
@@ -73,74 +48,10 @@ export function createOrdersService(deps: {
   logger: Logger;
   paymentTtlMs: number;
 }) {
-  const { sequelize, repository, inventory, addresses, catalog, outbox, logger } = deps;
+  const { sequelize, repository, inventory, outbox, logger } = deps;
   let expiry: ExpiryScheduler | undefined;
 
-  /**
-   * Writes placed orders in one transaction: their rows and `order.placed` events, then the
-   * stock (the fence) last, so a hot product's row is locked once per batch, only to the commit.
-   */
-  const insertPlacedOrders = (placed: readonly PlacedOrder[]) =>
-    sequelize.transaction(async (transaction) => {
-      const records = await repository.insertMany(
-        placed.map((entry) => entry.order),
-        transaction,
-      );
-      await outbox.recordMany(
-        transaction,
-        'order.placed',
-        records.map((record, index) => ({ payload: eventPayload(record), traceId: placed[index]?.traceId })),
-      );
-      await inventory.reserveInDatabase(
-        records.map((record) => ({ orderId: record.id, lines: record.items })),
-        transaction,
-      );
-      return records;
-    });
-
-  /**
-   * Orders placed at the same time are written together (group commit). If the database refuses
-   * the batch for one order's sake (its stock, when Redis was ahead of the database) or loses a
-   * deadlock, each order is written again alone, so only that order fails.
-   */
-  const placedOrders = createGroupCommit<PlacedOrder, OrderRecord>({
-    maxBatch: 200,
-    async commit(placed) {
-      try {
-        return allFulfilled(await insertPlacedOrders(placed));
-      } catch (error) {
-        const orderSpecific = error instanceof AppError || isRetryableTransactionError(error);
-        if (placed.length === 1 || !orderSpecific) throw error;
-        const outcomes: PromiseSettledResult<OrderRecord>[] = [];
-        for (const entry of placed) {
-          outcomes.push(
-            await insertPlacedOrders([entry]).then(
-              (records) => allFulfilled(records)[0] ?? { status: 'rejected', reason: new Error('order not written') },
-              (reason: unknown) => ({ status: 'rejected', reason }),
-            ),
-          );
-        }
-        return outcomes;
-      }
-    },
-  });
-
-  async function priceLines(lines: { productId: string; quantity: number }[]) {
-    const products = new Map(
-      (await catalog.getProductsForOrder(lines.map((line) => line.productId))).map((p) => [p.id, p]),
-    );
-    const priced: OrderLine[] = lines.map((line) => {
-      const product = products.get(line.productId);
-      if (!product || product.deleted) {
-        throw new AppError('NOT_FOUND', 'Product not found', { productId: line.productId });
-      }
-      return { productId: product.id, name: product.name, price: product.price, quantity: line.quantity };
-    });
-    const currencies = new Set(lines.map((line) => products.get(line.productId)?.currency));
-    if (currencies.size > 1) throw new AppError('VALIDATION_FAILED', 'All items of one order must share a currency');
-    const currency = [...currencies][0] ?? 'KRW';
-    return { priced, currency, total: priced.reduce((sum, line) => sum + line.price * line.quantity, 0) };
-  }
+  const placement = createOrderPlacement(deps);
 
   /**
    * Cancels the given orders that are still pending (for PAYMENT_TIMEOUT: only those past their
@@ -182,7 +93,7 @@ export function createOrdersService(deps: {
       await outbox.recordMany(
         transaction,
         'order.cancelled',
-        won.map((order) => ({ payload: eventPayload(order) })),
+        won.map((order) => ({ payload: orderEventPayload(order) })),
       );
       // Last: the product rows stay locked only until the commit.
       await inventory.releaseForOrders(
@@ -220,32 +131,18 @@ export function createOrdersService(deps: {
       const orderId = uuidv7();
       const gated = await inventory.reserveInCounters(orderId, lines);
       try {
-        const [found, pricing] = await Promise.allSettled([
-          addresses.findOwned(userId, body.addressId),
-          priceLines(lines),
-        ]);
-        if (found.status === 'rejected') throw found.reason;
-        if (!found.value) throw notFound('Address');
-        if (pricing.status === 'rejected') throw pricing.reason;
-        const { id: _addressId, isDefault: _isDefault, ...addressCopy } = found.value;
-        const { priced, currency, total } = pricing.value;
-        const order = await placedOrders.add({
-          order: {
-            id: orderId,
-            userId,
-            items: priced,
-            total,
-            currency,
-            address: addressCopy,
-            expiresAt: new Date(Date.now() + deps.paymentTtlMs),
-          },
+        const order = await placement.place({
+          orderId,
+          userId,
+          lines,
+          addressId: body.addressId,
           traceId: currentTraceId(),
         });
         await expiry?.schedule(order.id, order.expiresAt).catch((error: unknown) => {
           logger.warn('expiry job not scheduled; the sweeper will expire the order', { err: error });
         });
         if (logger.isLevelEnabled('info')) {
-          logger.info('order placed', { order: { id: order.id, total }, user: { id: userId } });
+          logger.info('order placed', { order: { id: order.id, total: order.total }, user: { id: userId } });
         }
         return toOrderDto(order);
       } catch (error) {
@@ -307,7 +204,7 @@ export function createOrdersService(deps: {
         if (!order) throw notFound('Order');
         if (!changed) refuseTransition(order, 'pay', paidAt);
         await alsoInTransaction(order, transaction);
-        await outbox.record(transaction, 'order.paid', eventPayload(order));
+        await outbox.record(transaction, 'order.paid', orderEventPayload(order));
         return order;
       });
       await expiry?.unschedule(orderId).catch(() => undefined);
