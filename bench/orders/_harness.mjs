@@ -360,6 +360,31 @@ export function send(agent, url, method, path, { body, token } = {}) {
   });
 }
 
+/**
+ * Open-loop load: `rate` requests a second, evenly spaced, for `seconds`, whatever the answers do,
+ * so a slow server is offered the same load and its slowness shows. (autocannon's rate limit
+ * sends each connection's quota at the start of every second: 1,000 connections at one request a
+ * second are a burst of 1,000 once a second, not a steady rate.) Each latency runs from the
+ * request's scheduled time to its answer, so time spent waiting for a free connection counts.
+ * `request(index)` sends request number `index` and answers `send`'s result.
+ */
+export async function pacedLoad({ rate, seconds, request, onAnswer }) {
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const inFlight = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      const scheduledAt = started + (sent * 1000) / rate;
+      inFlight.push(request(sent).then((answer) => onAnswer(answer, answer.endedAt - scheduledAt)));
+    }
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  return { sent, seconds: (performance.now() - started) / 1000 };
+}
+
 /** Nearest-rank percentile of an array of numbers (copied and sorted here). */
 export function percentile(values, p) {
   if (values.length === 0) return null;

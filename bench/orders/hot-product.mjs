@@ -19,6 +19,9 @@
 // Settings: BENCH_DURATION [30], BENCH_CONNECTIONS [1000, split over the two processes],
 // BENCH_WARMUP [5 s at 100 connections], BENCH_TIMEOUT [30 s, per request], BENCH_SHOPPERS [20],
 // BENCH_CENSUS [1], BENCH_MYSQL_URL, BENCH_REDIS_URL.
+// After Vitrine's closed loop, a paced phase: the same connections offering a fixed rate
+// (BENCH_PACED_RATE [60% of the measured orders/s, at most the 3,000 target] for
+// BENCH_PACED_DURATION [15] s), so its latency is what a shopper waits, not 1,000 / throughput.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -37,6 +40,7 @@ import {
   loginAdmin,
   machine,
   monotonicUs,
+  pacedLoad,
   connectDb,
   percentile,
   Redis,
@@ -61,6 +65,8 @@ const settings = {
   shoppers: Number(process.env.BENCH_SHOPPERS ?? 20),
   stock: 10_000_000,
   census: process.env.BENCH_CENSUS !== '0',
+  pacedRate: process.env.BENCH_PACED_RATE ? Number(process.env.BENCH_PACED_RATE) : null,
+  pacedSeconds: Number(process.env.BENCH_PACED_DURATION ?? 15),
   mysqlServer: common.mysqlServer,
   redisUrl: common.redisUrl,
 };
@@ -108,6 +114,64 @@ function loadOne(url, connections, durationSeconds, shoppers, productId, record)
       instance.on('response', (_client, statusCode, _bytes, responseTime) => record(statusCode, responseTime));
     }
   });
+}
+
+/**
+ * Vitrine at a fixed offered rate (open loop, pacedLoad): `settings.connections` buyers, each with
+ * its own keep-alive connection and shopper, taking turns, half on each process.
+ */
+async function pacedRun(apis, shoppers, productId, rate, meterPids) {
+  const buyers = settings.connections;
+  const agents = apis.map(() => new Agent({ keepAlive: true, maxSockets: Math.ceil(buyers / apis.length) }));
+  const latencies = { ok: [], all: [] };
+  const statuses = {};
+  const meter = cpuMeter(meterPids);
+  const result = await pacedLoad({
+    rate,
+    seconds: settings.pacedSeconds,
+    request: (index) => {
+      const buyer = index % buyers;
+      const api = buyer % apis.length;
+      const shopper = shoppers[buyer % shoppers.length];
+      return send(agents[api], apis[api].url, 'POST', '/api/orders', {
+        token: shopper.token,
+        body: { items: [{ productId, quantity: 1 }], addressId: shopper.addressId },
+      });
+    },
+    onAnswer: (answer, latency) => {
+      const key = answer.body?.error?.code ? `${answer.status} ${answer.body.error.code}` : String(answer.status);
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      latencies.all.push(latency);
+      if (answer.status >= 200 && answer.status < 300) latencies.ok.push(latency);
+    },
+  });
+  const cpu = meter.delta();
+  for (const agent of agents) agent.destroy();
+  return {
+    label: 'Vitrine (A+B), paced',
+    buyers,
+    offeredOrdersPerSecond: rate,
+    seconds: round(result.seconds, 2),
+    ordersPerSecond: round(latencies.ok.length / result.seconds),
+    answers: latencies.all.length,
+    statuses,
+    latencyOkMs: {
+      p50: round(percentile(latencies.ok, 50)),
+      p99: round(percentile(latencies.ok, 99)),
+      max: round(latencies.ok.reduce((max, value) => Math.max(max, value), 0)),
+    },
+    latencyAllMs: { p50: round(percentile(latencies.all, 50)), p99: round(percentile(latencies.all, 99)) },
+    cpu,
+  };
+}
+
+function printPaced(figures) {
+  log(
+    `${figures.label.padEnd(30)} ${String(figures.offeredOrdersPerSecond).padStart(7)} orders/s offered by ${figures.buyers} buyers, ` +
+      `${figures.ordersPerSecond} served/s   2xx p50 ${figures.latencyOkMs.p50} ms  p99 ${figures.latencyOkMs.p99} ms  max ${figures.latencyOkMs.max} ms`,
+  );
+  log(`${''.padEnd(30)} answers ${JSON.stringify(figures.statuses)}; CPU s ${JSON.stringify(figures.cpu.cpuSeconds)}`);
+  log(`${''.padEnd(30)} after: drained in ${figures.drain.seconds} s; stock ${JSON.stringify(figures.stock)}`);
 }
 
 /** Both processes of one design at once; answers the merged figures. */
@@ -479,6 +543,19 @@ async function main() {
         figures.refusalCodesSampledAfter = await sampleRefusals(design.apis, shoppers, design.productId);
       runs[design.key] = figures;
       printDesign(figures);
+      if (design.key === 'vitrine') {
+        // A closed loop of 1,000 connections always has 1,000 orders in flight, so its latency is
+        // 1,000 / throughput whatever the server does (Little's law). The same 1,000 buyers offering
+        // a fixed rate the system can sustain show the latency a shopper actually waits.
+        const rate =
+          settings.pacedRate ??
+          Math.min(TARGETS.ordersPerSecond, Math.max(50, Math.floor((figures.ordersPerSecond * 0.6) / 50) * 50));
+        await sleep(2000);
+        runs.vitrinePaced = await pacedRun(design.apis, shoppers, design.productId, rate, design.pids);
+        runs.vitrinePaced.drain = await drain(connection, design.productId);
+        runs.vitrinePaced.stock = await stockCheck(connection, redis, design.productId, true);
+        printPaced(runs.vitrinePaced);
+      }
     }
     placedEvents.close();
     const baselineStats = await Promise.all([p, q].map((api) => fetch(`${api.url}/stats`).then((r) => r.json())));
@@ -504,6 +581,10 @@ async function main() {
       `Vitrine 2xx p99 ${runs.vitrine.latencyOkMs.p99} ms (target ≤ ${TARGETS.p99Ms}: ${met.p99 ? 'met' : 'MISSED'})`,
     );
     log(`Vitrine / baseline = ${ratio} (target ≥ ${TARGETS.overBaseline}: ${met.overBaseline ? 'met' : 'MISSED'})`);
+    log(
+      `Vitrine paced, ${runs.vitrinePaced.offeredOrdersPerSecond} orders/s offered by ${runs.vitrinePaced.buyers} buyers: ` +
+        `${runs.vitrinePaced.ordersPerSecond} served/s, 2xx p50 ${runs.vitrinePaced.latencyOkMs.p50} ms, p99 ${runs.vitrinePaced.latencyOkMs.p99} ms`,
+    );
 
     let cpuProfile = null;
     if (profileDir) {
