@@ -289,6 +289,7 @@ async function runPhase(name, ctx, nodes) {
 
   const rss = Object.fromEntries(nodes.map((node) => [node.name, { connected: rssMb(node.child.pid), peak: 0 }]));
   const cpuBefore = nodes.map((node) => cpuMs(node.child.pid));
+  const clientCpuBefore = process.cpuUsage();
   const sampler = setInterval(() => {
     for (const node of nodes) rss[node.name].peak = Math.max(rss[node.name].peak, rssMb(node.child.pid));
   }, 100);
@@ -314,6 +315,7 @@ async function runPhase(name, ctx, nodes) {
   clearInterval(sampler);
   for (const node of nodes) rss[node.name].peak = Math.max(rss[node.name].peak, rssMb(node.child.pid));
   const cpu = nodes.map((node, i) => cpuMs(node.child.pid) - cpuBefore[i]);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
 
   const after = await api('GET', `${apiUrl}/api/stock?productIds=${productId}`);
   if (after.stock[productId] !== stock) throw new Error(`stock is ${after.stock[productId]}, expected ${stock}`);
@@ -347,6 +349,8 @@ async function runPhase(name, ctx, nodes) {
     rssMb: rss,
     realtimeCpuMs: Object.fromEntries(nodes.map((node, i) => [node.name, cpu[i]])),
     realtimeCpuUsPerDelivery: Number(((cpu.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, deliveries)).toFixed(1)),
+    // The sockets live in this process: on one machine, their receiving costs the same cores.
+    clientCpuUsPerDelivery: Number(((clientCpu.user + clientCpu.system) / Math.max(1, deliveries)).toFixed(1)),
   };
   // What one fully busy core could push at that cost: above it, a process queues and latency grows without bound.
   result.deliveriesPerCoreSecond = Math.round(1e6 / Math.max(1, result.realtimeCpuUsPerDelivery));
@@ -359,7 +363,8 @@ async function runPhase(name, ctx, nodes) {
   );
   log(
     `${''.padEnd(10)} realtime CPU ${result.realtimeCpuUsPerDelivery} µs per delivery (≈ ${result.deliveriesPerCoreSecond} deliveries/s per core; ` +
-      `offered ${result.offeredDeliveriesPerSecond}/s); last delivery ${result.lastDeliveryAfterLastChangeMs} ms after the last change`,
+      `offered ${result.offeredDeliveriesPerSecond}/s); the clients ${result.clientCpuUsPerDelivery} µs per delivery; ` +
+      `last delivery ${result.lastDeliveryAfterLastChangeMs} ms after the last change`,
   );
   for (const node of nodes) {
     log(
