@@ -88,6 +88,7 @@ export function createAccessTokenVerifier(key: Uint8Array, options: { remember?:
       accepted.delete(token);
     }
     const verified = await verifyWithExpiry(token, key);
+    Object.freeze(verified.identity);
     accepted.set(token, verified);
     return verified.identity;
   };

@@ -115,7 +115,29 @@ function serializeSqliteWrites(sequelize: Sequelize): void {
   };
 }
 
+/**
+ * Sequelize 6 runs `afterCommit` hooks in a `finally`, so also when COMMIT fails (sequelize#14902,
+ * fixed in v7 by #14903): the outbox would announce a batch of orders that may not exist, and stock
+ * counters would be given back for expiries that never happened. Here the hooks run only once COMMIT
+ * succeeded; after a COMMIT whose outcome is unknown, the outbox poller publishes the events if
+ * their rows are there.
+ */
+function runAfterCommitHooksOnlyAfterACommit(): void {
+  type Hooked = { commit: (this: Hooked) => Promise<void>; _afterCommitHooks: ((transaction: unknown) => unknown)[] };
+  const prototype = Transaction.prototype as unknown as Hooked & { commitHooksOnSuccess?: true };
+  if (prototype.commitHooksOnSuccess) return;
+  const commit = prototype.commit;
+  prototype.commit = async function (this: Hooked) {
+    const hooks = this._afterCommitHooks;
+    this._afterCommitHooks = [];
+    await commit.call(this);
+    for (const hook of hooks) await hook.apply(this, [this]);
+  };
+  prototype.commitHooksOnSuccess = true;
+}
+
 export async function connectDatabase(url: string, logger: Logger): Promise<Sequelize> {
+  runAfterCommitHooksOnlyAfterACommit();
   const target = parseDatabaseUrl(url);
   const logging = logger.isDebugEnabled()
     ? (sql: string) => logger.debug(sql, { event: { category: ['database'] } })

@@ -1,3 +1,5 @@
+import { newTraceId, runWithTrace } from './trace-context.js';
+
 /**
  * Group commit: items handed to `add` are written by `commit` in batches, one batch at a time.
  * Whatever arrives while a batch is being written goes into the next one, so an item alone is
@@ -6,7 +8,8 @@
  * batch size follows the load by itself, with no timer to tune.
  *
  * `commit` answers one settled outcome per item, in order, so one bad item can fail alone; if it
- * throws, every item of the batch fails with that error.
+ * throws, every item of the batch fails with that error. A batch carries many requests, so it runs
+ * under a trace of its own (an item that needs its request's trace carries it).
  */
 export function createGroupCommit<T, R>(options: {
   maxBatch: number;
@@ -36,8 +39,7 @@ export function createGroupCommit<T, R>(options: {
     const batch = waiting.slice(0, options.maxBatch);
     waiting = waiting.slice(batch.length);
     writingCount = batch.length;
-    writing = options
-      .commit(batch.map((entry) => entry.item))
+    writing = runWithTrace(newTraceId(), () => options.commit(batch.map((entry) => entry.item)))
       .then(
         (outcomes) => settle(batch, outcomes),
         (error: unknown) =>
@@ -71,11 +73,27 @@ export function createGroupCommit<T, R>(options: {
       return waiting.length + writingCount;
     },
 
-    /** Resolves once everything handed in so far is written (for shutdown). */
-    async drain(): Promise<void> {
-      while (writing || waiting.length > 0) {
-        if (!writing) writeNext();
-        await writing;
+    /**
+     * Resolves once everything handed in so far is written (for shutdown), or after `withinMs`
+     * (a write that cannot finish, its database or Redis gone, must not hold a shutdown forever);
+     * answers whether it all was.
+     */
+    async drain(withinMs = Infinity): Promise<boolean> {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<false>((done) => {
+        if (Number.isFinite(withinMs)) timer = setTimeout(() => done(false), withinMs);
+      });
+      const written = (async () => {
+        while (writing || waiting.length > 0) {
+          if (!writing) writeNext();
+          await writing;
+        }
+        return true as const;
+      })();
+      try {
+        return await Promise.race([written, gaveUp]);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

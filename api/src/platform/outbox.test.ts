@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { QueryTypes } from 'sequelize';
 import { startTestApi, type TestApi } from '../../test/support/test-api.js';
+import { TEST_DIALECT } from '../../test/support/test-env.js';
 import { createEventBus, type DomainEvents } from './events.js';
 import { createLogger } from './logger.js';
 import { createOutbox } from './outbox.js';
@@ -66,6 +67,28 @@ describe('transactional outbox', () => {
     assert.deepEqual(await outbox.publishOrphans(), 0);
     await outbox.stop();
   });
+
+  it(
+    'when COMMIT itself fails (the connection is lost), then none of the events is published',
+    { skip: TEST_DIALECT === 'sqlite' && 'SQLite has no connection to lose' },
+    async () => {
+      const { outbox, heard } = outboxWithListener(api);
+      await assert.rejects(
+        api.sequelize.transaction(async (transaction) => {
+          await outbox.recordMany(transaction, 'stock.changed', [{ payload: { productId: 'p-lost', available: 1 } }]);
+          const [row] = await api.sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', {
+            transaction,
+            type: QueryTypes.SELECT,
+          });
+          // From another connection of the pool: the transaction's own dies before its COMMIT.
+          await api.sequelize.query(`KILL ${Number(row?.id)}`);
+        }),
+      );
+      await settle();
+      assert.deepEqual(heard, []);
+      await outbox.stop();
+    },
+  );
 
   it('when a process died after committing a batch, then the pollers of two others publish each of its events exactly once', async () => {
     // What a crashed writer leaves: a committed batch row, never marked published, older than the orphan age.

@@ -41,7 +41,7 @@ export function sqlTime(sequelize: Sequelize, time: Date): string {
   return sequelize.getDialect() === 'sqlite' ? `${stored} +00:00` : stored;
 }
 
-/** `(:a0, :b0), (:a1, :b1), …` for a multi-row INSERT of `rows`, with the replacements that go with it. */
+/** `(:a_0, :b_0), (:a_1, :b_1), …` for a multi-row INSERT of `rows`, with the replacements that go with it. */
 export function valuesOf<Row extends Record<string, unknown>>(
   rows: readonly Row[],
   columns: readonly (keyof Row & string)[],
@@ -50,7 +50,7 @@ export function valuesOf<Row extends Record<string, unknown>>(
   const tuples = rows
     .map((row, index) => {
       const names = columns.map((column) => {
-        const name = `${column}${index}`;
+        const name = `${column}_${index}`;
         replacements[name] = row[column] ?? null;
         return `:${name}`;
       });

@@ -13,6 +13,8 @@ export interface OrderStock {
   lines: readonly StockLine[];
 }
 
+const FORGET_ATTEMPTS = 60;
+
 const outOfStock = (productId: string, available?: number) =>
   new AppError('OUT_OF_STOCK', 'Not enough stock for this order', { productId, available });
 
@@ -52,6 +54,18 @@ export function createInventoryService(deps: {
       'stock.changed',
       [...levels].map(([productId, available]) => ({ payload: { productId, available } })),
     );
+  };
+
+  /**
+   * A counter that missed a committed change (Redis away at that moment) would stay wrong, and a
+   * low one refuses buyers while the database has stock: it is dropped, so that its next read loads
+   * it from the database, trying again for a while if Redis is still away.
+   */
+  const forgetCounters = (productIds: readonly string[], attempt = 1): void => {
+    counters.forget(productIds).catch(() => {
+      if (attempt < FORGET_ATTEMPTS) setTimeout(() => forgetCounters(productIds, attempt + 1), 1_000).unref();
+      else logger.error('stock counters may be stale until Redis is emptied', { product: { ids: productIds } });
+    });
   };
 
   /** Reloads counters from the database, e.g. after the database refused what Redis allowed. */
@@ -120,7 +134,8 @@ export function createInventoryService(deps: {
         return (await repository.findAvailable([productId], transaction)).get(productId) ?? 0;
       });
       await counters.addIfPresent(productId, delta).catch((error: unknown) => {
-        logger.warn('stock counter not updated after adjustment', { err: error });
+        logger.warn('stock counter not updated after adjustment; it will reload from the database', { err: error });
+        forgetCounters([productId]);
       });
       return available;
     },
@@ -214,7 +229,8 @@ export function createInventoryService(deps: {
       );
       transaction.afterCommit(() =>
         counters.release(orders).catch((error: unknown) => {
-          logger.warn('stock counters not released; they reload from the database', { err: error });
+          logger.warn('stock counters not released; they will reload from the database', { err: error });
+          forgetCounters(perProduct.map((line) => line.productId));
         }),
       );
     },

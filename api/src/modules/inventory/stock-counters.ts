@@ -114,6 +114,11 @@ export function createStockCounters(redis: Redis, prefix: string) {
       );
     },
 
+    /** Drops counters, so that the next read loads them from the database (after an update that may be lost). */
+    async forget(productIds: readonly string[]): Promise<void> {
+      if (productIds.length > 0) await redis.del(...productIds.map(key));
+    },
+
     /**
      * After the stock of cancelled or expired orders came back in the database: their markers go
      * and the counters follow, in one round trip however many orders.

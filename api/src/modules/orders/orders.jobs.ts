@@ -77,11 +77,16 @@ export function createOrderExpiry(deps: {
   let sweeping = false;
   // Deadlines cluster (a flash sale's unpaid orders expire together): jobs that fire while a batch
   // of expiries is being written are expired together in the next one (see group-commit.ts).
-  const expiryBatch = createGroupCommit<string, void>({
+  const expiryBatch = createGroupCommit<ExpireUnpaidOrderJob, void>({
     maxBatch: EXPIRY_BATCH,
-    commit: async (orderIds) => {
-      await orders.expireUnpaidOrders(orderIds, { upTo: EXPIRY_BATCH });
-      return allFulfilled(orderIds.map(() => undefined));
+    commit: async (jobs) => {
+      const { failed } = await orders.expireUnpaidOrders(jobs, { upTo: EXPIRY_BATCH });
+      // A job whose order could not be expired fails (and is retried), the others succeed.
+      return jobs.map((job) =>
+        failed.has(job.orderId)
+          ? { status: 'rejected', reason: failed.get(job.orderId) }
+          : { status: 'fulfilled', value: undefined },
+      );
     },
   });
   // Orders placed together are scheduled together: one round trip to Redis for a batch of jobs.
@@ -111,8 +116,8 @@ export function createOrderExpiry(deps: {
       let expired = 0;
       for (;;) {
         const batch = await orders.expireUnpaidOrders([], { upTo: EXPIRY_BATCH });
-        expired += batch;
-        if (batch < EXPIRY_BATCH) break;
+        expired += batch.expired;
+        if (batch.expired < EXPIRY_BATCH) break;
         await lock.extend(10_000);
       }
       if (expired > 0) logger.info('sweeper expired overdue orders', { orders: { expired } });
@@ -151,7 +156,7 @@ export function createOrderExpiry(deps: {
         queue,
         JOB_NAMES,
         {
-          [EXPIRE_UNPAID_ORDER]: { concurrency: 200, run: (job) => expiryBatch.add(job.orderId) },
+          [EXPIRE_UNPAID_ORDER]: { concurrency: 200, run: (job) => expiryBatch.add(job) },
         },
         logger,
       );
@@ -170,8 +175,12 @@ export function createOrderExpiry(deps: {
 
     async stop(): Promise<void> {
       if (sweeper) clearInterval(sweeper);
-      await jobsToAdd.drain().catch(() => undefined);
+      // Bull's connections retry forever: with Redis away, scheduling would hold the shutdown (the
+      // orders are in the database; the next process schedules them again at start).
+      await jobsToAdd.drain(3_000);
       await closeQueue(queue);
+      // Bull waited for running jobs; a batch they were waiting on finishes before the pool closes.
+      await expiryBatch.drain(5_000);
     },
   };
 }

@@ -191,9 +191,18 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
      * on MySQL/MariaDB; rows another transaction holds are skipped, so expiries running side by
      * side (two processes, or a job and the sweeper) take different orders instead of queueing.
      */
-    async claimDue(dueBy: Date, limit: number, transaction: Transaction): Promise<OrderRecord[]> {
+    async claimDue(
+      dueBy: Date,
+      limit: number,
+      excluding: readonly string[],
+      transaction: Transaction,
+    ): Promise<OrderRecord[]> {
       const rows = await Order.findAll({
-        where: { status: 'PENDING_PAYMENT', expiresAt: { [Op.lte]: dueBy } },
+        where: {
+          status: 'PENDING_PAYMENT',
+          expiresAt: { [Op.lte]: dueBy },
+          ...(excluding.length > 0 ? { id: { [Op.notIn]: [...excluding] } } : {}),
+        },
         order: [['expiresAt', 'ASC']],
         limit,
         lock: true,
@@ -201,6 +210,17 @@ export function createOrdersRepository({ Order, OrderItem }: OrderModels) {
         transaction,
       });
       return withItems(rows, transaction);
+    },
+
+    /** Pending orders past their deadline, oldest first, without locking (to expire them one by one). */
+    async findDueIds(now: Date, limit: number): Promise<string[]> {
+      const rows = await Order.findAll({
+        attributes: ['id'],
+        where: { status: 'PENDING_PAYMENT', expiresAt: { [Op.lte]: now } },
+        order: [['expiresAt', 'ASC']],
+        limit,
+      });
+      return rows.map((row) => row.id);
     },
 
     async findPending(limit: number, afterId?: string): Promise<{ id: string; expiresAt: Date }[]> {

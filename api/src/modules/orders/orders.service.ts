@@ -55,26 +55,36 @@ export function createOrdersService(deps: {
 
   /**
    * Cancels the given orders that are still pending (for PAYMENT_TIMEOUT: only those past their
-   * deadline), and, for expiry, up to `alsoDue` other due orders that no other process is expiring
-   * at that moment, in one transaction: one UPDATE for the orders, one per product for the stock,
-   * so a wave of expiries costs a few statements, not a few per order. Answers the orders it cancelled.
+   * deadline), and, for expiry, up to `topUpTo` in all with other due orders that no other process is
+   * expiring at that moment, in one transaction: one UPDATE for the orders, one per product for the
+   * stock, so a wave of expiries costs a few statements, not a few per order. Each named order's
+   * event carries its own trace (the request that placed it, through its job); the others the
+   * batch's. Answers the orders it cancelled.
    */
   async function cancelPending(
-    orderIds: readonly string[],
+    named: readonly { orderId: string; traceId?: string }[],
     reason: CancelReason,
-    options: { topUpTo?: number } = {},
+    options: { topUpTo?: number; excluding?: ReadonlySet<string> } = {},
   ): Promise<OrderRecord[]> {
+    const traceOf = new Map(named.map((order) => [order.orderId, order.traceId]));
     const cancelled = await sequelize.transaction(async (transaction) => {
       // Taken once the transaction has its connection, so cancelledAt is not earlier than the work.
       const now = new Date();
       const dueBy = reason === 'PAYMENT_TIMEOUT' ? now : undefined;
       // The named orders first (waiting for a payment that holds one), the others after, skipping
       // rows another transaction holds: only the first step ever waits, so no two expiries deadlock.
-      const claimed = orderIds.length > 0 ? await repository.claimPending(orderIds, dueBy, transaction) : [];
+      const claimed =
+        named.length > 0
+          ? await repository.claimPending(
+              named.map((order) => order.orderId),
+              dueBy,
+              transaction,
+            )
+          : [];
       const room = (options.topUpTo ?? 0) - claimed.length;
       if (dueBy && room > 0) {
         const mine = new Set(claimed.map((order) => order.id));
-        const others = await repository.claimDue(dueBy, room + mine.size, transaction);
+        const others = await repository.claimDue(dueBy, room + mine.size, [...(options.excluding ?? [])], transaction);
         claimed.push(...others.filter((order) => !mine.has(order.id)).slice(0, room));
       }
       if (claimed.length === 0) return [];
@@ -93,7 +103,7 @@ export function createOrdersService(deps: {
       await outbox.recordMany(
         transaction,
         'order.cancelled',
-        won.map((order) => ({ payload: orderEventPayload(order) })),
+        won.map((order) => ({ payload: orderEventPayload(order), traceId: traceOf.get(order.id) })),
       );
       // Last: the product rows stay locked only until the commit.
       await inventory.releaseForOrders(
@@ -107,6 +117,10 @@ export function createOrdersService(deps: {
     }
     return cancelled;
   }
+
+  /** Orders that failed to expire alone: left out of top-ups, so they do not fail every batch. */
+  const unexpirable = new Set<string>();
+  const MAX_UNEXPIRABLE = 1_000;
 
   function refuseTransition(order: OrderRecord, move: 'pay' | 'cancel', at: Date): never {
     if (move === 'pay' && order.status === 'PENDING_PAYMENT' && order.expiresAt <= at) {
@@ -184,7 +198,7 @@ export function createOrdersService(deps: {
     async cancelOrder(identity: Identity, orderId: string): Promise<Order> {
       const order = await this.requireVisibleOrder(identity, orderId);
       const reason: CancelReason = order.userId === identity.userId ? 'USER' : 'ADMIN';
-      const [cancelled] = await cancelPending([orderId], reason);
+      const [cancelled] = await cancelPending([{ orderId }], reason);
       if (!cancelled) refuseTransition((await repository.findById(orderId)) ?? order, 'cancel', new Date());
       return toOrderDto(cancelled);
     },
@@ -225,11 +239,37 @@ export function createOrdersService(deps: {
      * Expiry (jobs and the sweeper): cancels those given orders that are still pending and due,
      * topped up to `upTo` with any other due orders. So whichever expiry jobs fire first in a wave
      * of deadlines expire the whole wave, instead of each order waiting for its own job's turn.
+     * If the batch fails, its orders are expired one by one, so an order that cannot be expired
+     * fails only itself (answered in `failed`, and left out of later top-ups).
      */
-    async expireUnpaidOrders(orderIds: readonly string[], options: { upTo?: number } = {}): Promise<number> {
-      const expired = await cancelPending(orderIds, 'PAYMENT_TIMEOUT', { topUpTo: options.upTo });
-      if (expired.length > 0) logger.info('unpaid orders expired', { orders: { expired: expired.length } });
-      return expired.length;
+    async expireUnpaidOrders(
+      named: readonly { orderId: string; traceId?: string }[],
+      options: { upTo?: number } = {},
+    ): Promise<{ expired: number; failed: Map<string, unknown> }> {
+      const failed = new Map<string, unknown>();
+      let expired = 0;
+      try {
+        expired = (await cancelPending(named, 'PAYMENT_TIMEOUT', { topUpTo: options.upTo, excluding: unexpirable }))
+          .length;
+      } catch (error) {
+        logger.warn('expiry batch failed; expiring its orders one by one', { err: error });
+        const alone =
+          named.length > 0
+            ? named
+            : (await repository.findDueIds(new Date(), options.upTo ?? 100)).map((orderId) => ({ orderId }));
+        for (const order of alone) {
+          try {
+            expired += (await cancelPending([order], 'PAYMENT_TIMEOUT')).length;
+            unexpirable.delete(order.orderId);
+          } catch (cause) {
+            failed.set(order.orderId, cause);
+            if (unexpirable.size < MAX_UNEXPIRABLE) unexpirable.add(order.orderId);
+            logger.error('unpaid order could not be expired', { err: cause, order: { id: order.orderId } });
+          }
+        }
+      }
+      if (expired > 0) logger.info('unpaid orders expired', { orders: { expired } });
+      return { expired, failed };
     },
 
     findPendingOrders: (limit: number, afterId?: string) => repository.findPending(limit, afterId),
