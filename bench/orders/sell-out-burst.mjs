@@ -38,6 +38,7 @@ import {
   round,
   runBenchmark,
   send,
+  WARM_PATH,
   warmAgent,
   common,
   writeResults,
@@ -270,6 +271,27 @@ async function main() {
       log(`  CPU during the burst (s): ${JSON.stringify(cpu.cpuSeconds)} in ${cpu.wallSeconds} s wall`);
     }
 
+    // The floor under these figures: the same burst to an unknown route, answered 404 by the same
+    // middleware chain (helmet, CORS, JSON, gateway, router, error handler) with no database or Redis.
+    const ceiling = [];
+    for (let index = 0; index < settings.rounds; index++) {
+      await Promise.all(apis.map((api, at) => openSockets(agents[at], api.url, perApi)));
+      await new Promise((done) => setTimeout(done, 500));
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: settings.requests }, (_, at) =>
+          send(agents[at % apis.length], apis[at % apis.length].url, 'GET', WARM_PATH),
+        ),
+      );
+      const times = answers.map((answer) => answer.endedAt - started);
+      ceiling.push({ lastAnswerMs: round(Math.max(...times)), p50: round(percentile(times, 50)) });
+    }
+    log('');
+    log(
+      `framework floor: ${settings.requests} requests to an unknown route (404, no I/O) at once: last answer ` +
+        `${ceiling.map((entry) => entry.lastAnswerMs).join(' / ')} ms, p50 ${ceiling.map((entry) => entry.p50).join(' / ')} ms`,
+    );
+
     const all = (key) => rounds.every((entry) => entry.met[key]);
     const met = {
       exactOutcome: all('exactOutcome'),
@@ -320,6 +342,10 @@ async function main() {
         loadAverageAtStart: run.loadAverageAtStart,
       },
       rounds,
+      frameworkFloor: {
+        what: `${settings.requests} requests at once to an unknown route (404 through the same middleware, no I/O)`,
+        rounds: ceiling,
+      },
       ...(cpuProfile ? { cpuProfileOfA: cpuProfile } : {}),
       targets: TARGETS,
       met,
