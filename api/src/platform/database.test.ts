@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { QueryTypes } from 'sequelize';
-import request from 'supertest';
 import { startTestApi, type TestApi } from '../../test/support/test-api.js';
 import {
   ADMIN,
   ADMIN_ENV,
-  bearer,
   createAddress,
   createProduct,
   loginUser,
+  placeOrder,
   registerUser,
 } from '../../test/support/factories.js';
 import { assertStockConserved } from '../../test/support/stock-invariant.js';
@@ -50,18 +49,7 @@ describe('database sessions', { skip: TEST_DIALECT === 'sqlite' && 'MySQL/MariaD
     const shopper = await registerUser(api.url);
     const addressId = await createAddress(api.url, shopper);
     const productId = await createProduct(api.url, admin, { stock: 5 });
-    const placed = await Promise.all(
-      [1, 2, 3].map(
-        async () =>
-          (
-            await request(api.url)
-              .post('/api/orders')
-              .set(bearer(shopper))
-              .send({ items: [{ productId, quantity: 1 }], addressId })
-              .expect(201)
-          ).body as { id: string; expiresAt: string },
-      ),
-    );
+    const placed = await Promise.all([1, 2, 3].map(() => placeOrder(api.url, shopper, { productId, addressId })));
     await new Promise((done) =>
       setTimeout(done, Math.max(...placed.map((o) => Date.parse(o.expiresAt))) - Date.now() + 50),
     );

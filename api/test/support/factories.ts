@@ -89,3 +89,17 @@ export async function createAddress(apiUrl: string, shopper: { accessToken: stri
   const response = await request(apiUrl).post('/api/addresses').set(bearer(shopper)).send(buildAddress()).expect(201);
   return (response.body as { id: string }).id;
 }
+
+/** Places an order of `quantity` of one product through the API; answers the order (201 expected). */
+export async function placeOrder(
+  apiUrl: string,
+  shopper: { accessToken: string },
+  order: { productId: string; addressId: string; quantity?: number },
+): Promise<{ id: string; expiresAt: string; status: string; total: number }> {
+  const response = await request(apiUrl)
+    .post('/api/orders')
+    .set(bearer(shopper))
+    .send({ items: [{ productId: order.productId, quantity: order.quantity ?? 1 }], addressId: order.addressId })
+    .expect(201);
+  return response.body as { id: string; expiresAt: string; status: string; total: number };
+}

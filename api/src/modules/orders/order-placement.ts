@@ -43,7 +43,7 @@ const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejecte
  * row, one conditional UPDATE per product, last), so under load an order costs a fraction of one,
  * and a hot product's row is locked once per batch, only until its commit.
  */
-export function createOrderPlacement(deps: {
+export interface OrderPlacementDeps {
   sequelize: Sequelize;
   repository: OrdersRepository;
   inventory: InventoryService;
@@ -51,7 +51,9 @@ export function createOrderPlacement(deps: {
   catalog: ProductsForOrder;
   outbox: Outbox;
   paymentTtlMs: number;
-}) {
+}
+
+export function createOrderPlacement(deps: OrderPlacementDeps) {
   const { sequelize, repository, inventory, addresses, catalog, outbox } = deps;
 
   /** Each request's order with copied address and current prices, or why it cannot be placed. */

@@ -1,17 +1,15 @@
 import type { CancelReason, Order, PlaceOrderBody } from '@vitrine/contracts';
-import type { Sequelize, Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, notFound } from '../../platform/errors.js';
 import type { Identity } from '../../platform/http/identity.js';
 import type { Logger } from '../../platform/logger.js';
-import type { Outbox } from '../../platform/outbox.js';
 import { currentTraceId } from '../../platform/trace-context.js';
-import type { AddressesService } from '../addresses/index.js';
-import { normalizeLines, type InventoryService } from '../inventory/index.js';
+import { normalizeLines } from '../inventory/index.js';
 import { orderEventPayload } from './order-events.js';
-import { createOrderPlacement, type ProductsForOrder } from './order-placement.js';
+import { createOrderPlacement, type OrderPlacementDeps } from './order-placement.js';
 import { transition } from './order-state.js';
-import type { OrderRecord, OrdersRepository } from './orders.repository.js';
+import type { OrderRecord } from './orders.repository.js';
 
 /** Where expiry jobs are scheduled; implemented with Bull in orders.jobs.ts. */
 export interface ExpiryScheduler {
@@ -38,16 +36,7 @@ export function toOrderDto(order: OrderRecord, now = new Date()): Order {
 }
 
 /** Orders: placing (reserving stock), paying, cancelling and expiring, each change one transaction. */
-export function createOrdersService(deps: {
-  sequelize: Sequelize;
-  repository: OrdersRepository;
-  inventory: InventoryService;
-  addresses: AddressesService;
-  catalog: ProductsForOrder;
-  outbox: Outbox;
-  logger: Logger;
-  paymentTtlMs: number;
-}) {
+export function createOrdersService(deps: OrderPlacementDeps & { logger: Logger }) {
   const { sequelize, repository, inventory, outbox, logger } = deps;
   let expiry: ExpiryScheduler | undefined;
 
