@@ -134,8 +134,7 @@ export function createCatalogService(deps: {
       return repository.countListed();
     },
 
-    /** For orders: name, price and currency of each product (deleted ones marked), straight from the database. */
-    /** For orders: current names and prices from the database, never a cache (an order charges today's price). */
+    /** For orders: name, price and currency of each product (deleted ones marked), from the database, never a cache. */
     getProductsForOrder(ids: readonly string[]): Promise<ProductForOrder[]> {
       return repository.findForOrder(ids);
     },

@@ -228,10 +228,15 @@ export function createInventoryService(deps: {
         transaction,
       );
       transaction.afterCommit(() =>
-        counters.release(orders).catch((error: unknown) => {
-          logger.warn('stock counters not released; they will reload from the database', { err: error });
-          forgetCounters(perProduct.map((line) => line.productId));
-        }),
+        counters
+          .release(
+            orders.map((order) => order.orderId),
+            perProduct,
+          )
+          .catch((error: unknown) => {
+            logger.warn('stock counters not released; they will reload from the database', { err: error });
+            forgetCounters(perProduct.map((line) => line.productId));
+          }),
       );
     },
   };

@@ -121,18 +121,13 @@ export function createStockCounters(redis: Redis, prefix: string) {
 
     /**
      * After the stock of cancelled or expired orders came back in the database: their markers go
-     * and the counters follow, in one round trip however many orders.
+     * and the counters follow by each product's total, in one round trip however many orders.
      */
-    async release(orders: readonly { orderId: string; lines: readonly StockLine[] }[]): Promise<void> {
-      if (orders.length === 0) return;
-      const perProduct = new Map<string, number>();
-      for (const order of orders) {
-        for (const line of order.lines)
-          perProduct.set(line.productId, (perProduct.get(line.productId) ?? 0) + line.quantity);
-      }
+    async release(orderIds: readonly string[], totals: readonly StockLine[]): Promise<void> {
+      if (orderIds.length === 0) return;
       const pipeline = redis.pipeline();
-      pipeline.del(...orders.map((order) => reservationKey(order.orderId)));
-      for (const [productId, quantity] of perProduct) addIfPresent.queue(pipeline, [key(productId)], [quantity]);
+      pipeline.del(...orderIds.map(reservationKey));
+      for (const line of totals) addIfPresent.queue(pipeline, [key(line.productId)], [line.quantity]);
       await pipeline.exec();
     },
   };

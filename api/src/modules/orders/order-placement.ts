@@ -36,13 +36,6 @@ const isOrderSpecific = (error: unknown) =>
   (error instanceof DatabaseError && !(error instanceof TimeoutError));
 const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason });
 
-/**
- * Writing placed orders, by group commit: the orders that pass the Redis gate while a batch is
- * being written are written together in the next one. A batch costs a fixed handful of
- * statements (their addresses, their products, the order rows and lines, the ledger, one outbox
- * row, one conditional UPDATE per product, last), so under load an order costs a fraction of one,
- * and a hot product's row is locked once per batch, only until its commit.
- */
 export interface OrderPlacementDeps {
   sequelize: Sequelize;
   repository: OrdersRepository;
@@ -53,6 +46,13 @@ export interface OrderPlacementDeps {
   paymentTtlMs: number;
 }
 
+/**
+ * Writing placed orders, by group commit: the orders that pass the Redis gate while a batch is
+ * being written are written together in the next one. A batch costs a fixed handful of
+ * statements (their addresses, their products, the order rows and lines, the ledger, one outbox
+ * row, one conditional UPDATE per product, last), so under load an order costs a fraction of one,
+ * and a hot product's row is locked once per batch, only until its commit.
+ */
 export function createOrderPlacement(deps: OrderPlacementDeps) {
   const { sequelize, repository, inventory, addresses, catalog, outbox } = deps;
 

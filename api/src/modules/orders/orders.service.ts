@@ -107,7 +107,7 @@ export function createOrdersService(deps: OrderPlacementDeps & { logger: Logger 
     return cancelled;
   }
 
-  /** Orders that failed to expire alone: left out of top-ups, so they do not fail every batch. */
+  /** Orders that failed to expire alone: left out of job batches' top-ups, so they do not fail every batch. */
   const unexpirable = new Set<string>();
   const MAX_UNEXPIRABLE = 1_000;
 
@@ -229,7 +229,7 @@ export function createOrdersService(deps: OrderPlacementDeps & { logger: Logger 
      * topped up to `upTo` with any other due orders. So whichever expiry jobs fire first in a wave
      * of deadlines expire the whole wave, instead of each order waiting for its own job's turn.
      * If the batch fails, its orders are expired one by one, so an order that cannot be expired
-     * fails only itself (answered in `failed`, and left out of later top-ups).
+     * fails only itself (answered in `failed`, and left out of later job batches' top-ups).
      */
     async expireUnpaidOrders(
       named: readonly { orderId: string; traceId?: string }[],
@@ -238,8 +238,10 @@ export function createOrdersService(deps: OrderPlacementDeps & { logger: Logger 
       const failed = new Map<string, unknown>();
       let expired = 0;
       try {
-        expired = (await cancelPending(named, 'PAYMENT_TIMEOUT', { topUpTo: options.upTo, excluding: unexpirable }))
-          .length;
+        // Job batches leave the unexpirable out of their top-ups; the sweeper does not, so an order
+        // that failed only for a passing reason (the database away) is still expired by it.
+        const excluding = named.length > 0 ? unexpirable : undefined;
+        expired = (await cancelPending(named, 'PAYMENT_TIMEOUT', { topUpTo: options.upTo, excluding })).length;
       } catch (error) {
         logger.warn('expiry batch failed; expiring its orders one by one', { err: error });
         const alone =
